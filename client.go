@@ -1,0 +1,617 @@
+// Package otpkit is a client for hosted phone-verification (one-time code)
+// APIs: LOX24 verify codes, Tryvox verify and dotdigital CPaaS Verify.
+//
+// One Client serves all three providers. Every call takes a context first,
+// returns typed errors that match the sentinels of this package with
+// errors.Is (ErrInvalidCode, ErrNotFound, ...) and an *APIError with
+// errors.As, and never retries a request that may have sent a message or
+// spent an attempt. The sibling package mock serves all three APIs in
+// process for tests.
+package otpkit
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is the version of otpkit, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// The providers' production base URLs.
+const (
+	DefaultLOX24URL      = "https://api.lox24.eu"
+	DefaultTryvoxURL     = "https://api.tryvox.io"
+	DefaultDotdigitalURL = "https://services.comapi.com"
+)
+
+// Default timeouts for one call, retries included. dotdigital asks its
+// clients to wait at least 130 s.
+const (
+	DefaultTimeout           = 30 * time.Second
+	DefaultDotdigitalTimeout = 130 * time.Second
+)
+
+// MaxResponseBytes caps how much of a response body the client reads. A
+// success body larger than this is an error (ErrServer); an error body is
+// cut.
+const MaxResponseBytes = 1 << 20
+
+// Client calls the three providers. Create one with NewClient and share it:
+// it is safe for concurrent use, keeps its connections alive between calls
+// and holds no global state.
+type Client struct {
+	lox24Token              string
+	tryvoxKey, tryvoxTenant string
+	ddUser, ddPassword      string
+
+	lox24URL, tryvoxURL, dotdigitalURL *url.URL
+
+	httpClient *http.Client
+	timeout    time.Duration // 0: not set by the user
+	retry      RetryPolicy
+	userAgent  string
+	logger     *slog.Logger
+
+	rc *retryablehttp.Client
+}
+
+// Option configures a Client. An option that gets an unusable value makes
+// NewClient fail with an error saying which.
+type Option func(*Client) error
+
+// NewClient returns a Client configured by opts. Without options it talks to
+// the providers' production URLs but has no credentials, so every call fails
+// with ErrMissingCredentials; give the credentials of the providers you use.
+func NewClient(opts ...Option) (*Client, error) {
+	c := &Client{
+		lox24URL:      mustParse(DefaultLOX24URL),
+		tryvoxURL:     mustParse(DefaultTryvoxURL),
+		dotdigitalURL: mustParse(DefaultDotdigitalURL),
+		retry:         DefaultRetryPolicy(),
+		userAgent:     "otpkit-go/" + Version,
+		logger:        slog.New(discardHandler{}),
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{Transport: newTransport()}
+	}
+	c.rc = &retryablehttp.Client{
+		HTTPClient:   c.httpClient,
+		Logger:       nil, // retryablehttp's own debug lines are off; we log ourselves
+		RetryWaitMin: c.retry.MinWait,
+		RetryWaitMax: c.retry.MaxWait,
+		RetryMax:     c.retry.MaxRetries,
+		CheckRetry:   c.checkRetry,
+		Backoff:      c.backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler, // keep the provider's last answer
+	}
+	return c, nil
+}
+
+// newTransport is http.DefaultTransport with room for many concurrent calls
+// to the same host, so goroutines sharing a Client reuse connections.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
+
+func mustParse(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// WithLOX24Token sets the LOX24 token, "<clientId>:<apiKey>", sent as
+// X-LOX24-AUTH-TOKEN.
+func WithLOX24Token(token string) Option {
+	return func(c *Client) error {
+		id, key, ok := strings.Cut(token, ":")
+		if !ok || id == "" || key == "" || !allDigits(id) || !headerSafe(key) {
+			return errors.New(`otpkit: WithLOX24Token: the token must look like "<clientId>:<apiKey>" (digits, colon, key)`)
+		}
+		c.lox24Token = token
+		return nil
+	}
+}
+
+// WithTryvoxKey sets the Tryvox API key (sent as a Bearer token; tvx_sk_live_…
+// or tvx_sk_test_…) and the tenant id (sent as X-Tenant-ID; acc_…).
+func WithTryvoxKey(apiKey, tenantID string) Option {
+	return func(c *Client) error {
+		if apiKey == "" || !headerSafe(apiKey) {
+			return errors.New("otpkit: WithTryvoxKey: the API key is empty or has spaces or control characters")
+		}
+		if tenantID == "" || !headerSafe(tenantID) {
+			return errors.New("otpkit: WithTryvoxKey: the tenant id is empty or has spaces or control characters")
+		}
+		c.tryvoxKey, c.tryvoxTenant = apiKey, tenantID
+		return nil
+	}
+}
+
+// WithDotdigitalAuth sets the dotdigital API user's name and password, sent
+// with HTTP Basic authentication.
+func WithDotdigitalAuth(username, password string) Option {
+	return func(c *Client) error {
+		if username == "" || strings.Contains(username, ":") || !headerSafe(username) {
+			return errors.New("otpkit: WithDotdigitalAuth: the username is empty or has a colon, spaces or control characters")
+		}
+		if password == "" {
+			return errors.New("otpkit: WithDotdigitalAuth: the password is empty")
+		}
+		c.ddUser, c.ddPassword = username, password
+		return nil
+	}
+}
+
+// WithBaseURL points all three providers at one host, such as the mock
+// (mock.Server.URL). A path in u is kept as a prefix.
+func WithBaseURL(u string) Option {
+	return func(c *Client) error {
+		parsed, err := parseBaseURL("WithBaseURL", u)
+		if err != nil {
+			return err
+		}
+		c.lox24URL, c.tryvoxURL, c.dotdigitalURL = parsed, parsed, parsed
+		return nil
+	}
+}
+
+// WithLOX24URL sets the LOX24 base URL alone.
+func WithLOX24URL(u string) Option {
+	return withURL("WithLOX24URL", u, func(c *Client) **url.URL { return &c.lox24URL })
+}
+
+// WithTryvoxURL sets the Tryvox base URL alone.
+func WithTryvoxURL(u string) Option {
+	return withURL("WithTryvoxURL", u, func(c *Client) **url.URL { return &c.tryvoxURL })
+}
+
+// WithDotdigitalURL sets the dotdigital base URL alone.
+func WithDotdigitalURL(u string) Option {
+	return withURL("WithDotdigitalURL", u, func(c *Client) **url.URL { return &c.dotdigitalURL })
+}
+
+func withURL(name, u string, field func(*Client) **url.URL) Option {
+	return func(c *Client) error {
+		parsed, err := parseBaseURL(name, u)
+		if err != nil {
+			return err
+		}
+		*field(c) = parsed
+		return nil
+	}
+}
+
+func parseBaseURL(name, s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("otpkit: %s: %q is not an absolute http or https URL", name, redactURL(s))
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("otpkit: %s: credentials in the URL are not allowed; use the With…Auth options", name)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("otpkit: %s: the base URL may not have a query or fragment", name)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// redactURL drops user info from a URL that failed to parse as ours.
+func redactURL(s string) string {
+	if i := strings.Index(s, "@"); i >= 0 {
+		if j := strings.Index(s, "://"); j >= 0 && j < i {
+			return s[:j+3] + "…" + s[i:]
+		}
+		return "…" + s[i:]
+	}
+	return s
+}
+
+// WithHTTPClient sets the HTTP client the calls go through (its transport,
+// proxy and TLS settings). The client is copied; its Timeout still applies
+// to each attempt. nil is an error.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("otpkit: WithHTTPClient: nil *http.Client")
+		}
+		cp := *hc
+		c.httpClient = &cp
+		return nil
+	}
+}
+
+// WithTimeout sets how long one call may take, retries and waits included
+// (default 30 s; dotdigital 130 s unless this option is given). It must be
+// positive.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("otpkit: WithTimeout: %v is not a positive duration", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithUserAgent appends product to the User-Agent header
+// ("otpkit-go/<version> product").
+func WithUserAgent(product string) Option {
+	return func(c *Client) error {
+		if strings.ContainsAny(product, "\r\n") {
+			return errors.New("otpkit: WithUserAgent: line breaks are not allowed")
+		}
+		if product = strings.TrimSpace(product); product != "" {
+			c.userAgent = "otpkit-go/" + Version + " " + product
+		}
+		return nil
+	}
+}
+
+// WithLogger logs one line per call to l: provider, method, host, path,
+// status, attempts and duration. Bodies, headers, credentials and codes are
+// never logged. The default is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		if l == nil {
+			l = slog.New(discardHandler{})
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// discardHandler is a slog.Handler that drops everything.
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }
+
+// Format implements fmt.Formatter: a Client prints which providers it has
+// credentials for, never the credentials.
+func (c *Client) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "otpkit.Client{lox24:%t tryvox:%t dotdigital:%t}",
+		c.lox24Token != "", c.tryvoxKey != "", c.ddUser != "")
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// headerSafe reports whether s can go into a header value unchanged.
+func headerSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// ---------------------------------------------------------------------------
+// The one request path every call goes through.
+
+// request describes one API call.
+type request struct {
+	provider Provider
+	method   string
+	path     string // escaped, from the provider's base URL
+	query    string
+	body     any // JSON-encoded when non-nil
+	// write marks a request that may send a message or spend an attempt:
+	// it is retried only when the connection failed before it was written.
+	write bool
+}
+
+type writeKey struct{}
+
+// do sends r and decodes a 2xx body into out (when out is non-nil). Any
+// other answer is an *APIError. Status 204 from dotdigital is ErrNotFound.
+func (c *Client) do(ctx context.Context, r request, out any) error {
+	if ctx == nil {
+		return &ValidationError{Field: "ctx", Reason: "nil context"}
+	}
+	base, err := c.prepare(r.provider)
+	if err != nil {
+		return err
+	}
+	timeout := c.timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+		if r.provider == ProviderDotdigital {
+			timeout = DefaultDotdigitalTimeout
+		}
+	}
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	attempts := 0
+	reqCtx := context.WithValue(callCtx, attemptsKey{}, &attempts)
+	if r.write {
+		reqCtx = context.WithValue(reqCtx, writeKey{}, true)
+	}
+
+	var payload []byte
+	if r.body != nil {
+		if payload, err = json.Marshal(r.body); err != nil {
+			return fmt.Errorf("otpkit: encoding the %s request: %w", r.provider, err)
+		}
+	}
+	u := base.String() + r.path
+	if r.query != "" {
+		u += "?" + r.query
+	}
+	var rawBody any
+	if payload != nil {
+		rawBody = payload
+	}
+	req, err := retryablehttp.NewRequestWithContext(reqCtx, r.method, u, rawBody)
+	if err != nil {
+		return fmt.Errorf("otpkit: building the %s request: %w", r.provider, err)
+	}
+	c.setHeaders(req.Header, r.provider, payload != nil)
+
+	start := time.Now()
+	resp, err := c.rc.Do(req)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	defer func() {
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "otpkit request",
+			slog.String("provider", string(r.provider)), slog.String("method", r.method),
+			slog.String("host", base.Host), slog.String("path", base.Path+r.path),
+			slog.Int("status", status), slog.Int("attempts", attempts),
+			slog.Duration("duration", time.Since(start)))
+	}()
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		status = 0
+		return c.transportError(ctx, callCtx, r, timeout, err)
+	}
+	defer resp.Body.Close()
+
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if readErr != nil {
+		if ctx.Err() != nil || callCtx.Err() != nil {
+			return c.transportError(ctx, callCtx, r, timeout, readErr)
+		}
+		return &APIError{Provider: r.provider, StatusCode: resp.StatusCode, Method: r.method, Path: r.path,
+			RequestID: requestID(resp.Header), Message: "the response body was cut off"}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 ||
+		(resp.StatusCode == http.StatusNoContent && r.provider == ProviderDotdigital) {
+		return parseAPIError(r.provider, r.method, r.path, resp, body)
+	}
+	if len(body) > MaxResponseBytes {
+		return &APIError{Provider: r.provider, StatusCode: resp.StatusCode, Method: r.method, Path: r.path,
+			RequestID: requestID(resp.Header), Message: fmt.Sprintf("the response body exceeds %d bytes", MaxResponseBytes)}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		e := parseAPIError(r.provider, r.method, r.path, resp, nil)
+		e.Message = "the response body is not the documented JSON"
+		if len(body) > 0 {
+			e.Body = bytes.Clone(body[:min(len(body), maxErrorBody)])
+		}
+		return e
+	}
+	return nil
+}
+
+type attemptsKey struct{}
+
+// prepare checks the credentials for p and returns its base URL.
+func (c *Client) prepare(p Provider) (*url.URL, error) {
+	switch p {
+	case ProviderLOX24:
+		if c.lox24Token == "" {
+			return nil, fmt.Errorf("%w: no LOX24 token (use WithLOX24Token)", ErrMissingCredentials)
+		}
+		return c.lox24URL, nil
+	case ProviderTryvox:
+		if c.tryvoxKey == "" {
+			return nil, fmt.Errorf("%w: no Tryvox API key (use WithTryvoxKey)", ErrMissingCredentials)
+		}
+		return c.tryvoxURL, nil
+	case ProviderDotdigital:
+		if c.ddUser == "" {
+			return nil, fmt.Errorf("%w: no dotdigital user (use WithDotdigitalAuth)", ErrMissingCredentials)
+		}
+		return c.dotdigitalURL, nil
+	}
+	return nil, fmt.Errorf("otpkit: unknown provider %q", p)
+}
+
+func (c *Client) setHeaders(h http.Header, p Provider, hasBody bool) {
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", c.userAgent)
+	if hasBody {
+		h.Set("Content-Type", "application/json")
+	}
+	switch p {
+	case ProviderLOX24:
+		h.Set("X-LOX24-AUTH-TOKEN", c.lox24Token)
+	case ProviderTryvox:
+		h.Set("Authorization", "Bearer "+c.tryvoxKey)
+		h.Set("X-Tenant-ID", c.tryvoxTenant)
+	case ProviderDotdigital:
+		h.Set("Authorization", "Basic "+basicAuth(c.ddUser, c.ddPassword))
+	}
+}
+
+func basicAuth(user, password string) string {
+	r := http.Request{Header: http.Header{}}
+	r.SetBasicAuth(user, password)
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
+}
+
+// transportError turns a failure to get a response into the caller's error:
+// the caller's own context error when it is done, a timeout when ours ran
+// out, else the network error. None of them contain a header.
+func (c *Client) transportError(ctx, callCtx context.Context, r request, timeout time.Duration, err error) error {
+	where := fmt.Sprintf("otpkit: %s %s %s", r.provider, r.method, r.path)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s: %w", where, ctxErr)
+	}
+	if callCtx.Err() != nil {
+		return fmt.Errorf("%s: no answer within %v: %w", where, timeout, context.DeadlineExceeded)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL is already in where
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
+// ---------------------------------------------------------------------------
+// Retries
+
+// RetryPolicy says how often and how long the client retries. Only reads
+// (GET) are retried on errors and on 429, 500, 502, 503 and 504; writes are
+// retried only when the connection failed before the request was written.
+type RetryPolicy struct {
+	// MaxRetries is how many times a call is retried; 0 turns retries off.
+	MaxRetries int
+	// MinWait and MaxWait bound the wait between attempts, which grows
+	// exponentially from MinWait with full jitter.
+	MinWait, MaxWait time.Duration
+	// MaxRetryAfter is the longest Retry-After the client waits for; a
+	// longer one ends the retries and the error carries RetryAfter.
+	// 0 means the default (30 s); a negative value never waits for one.
+	MaxRetryAfter time.Duration
+}
+
+// DefaultRetryPolicy is 3 retries, waits of 200 ms to 5 s, and Retry-After
+// honoured up to 30 s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 3, MinWait: 200 * time.Millisecond, MaxWait: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
+}
+
+// WithRetryPolicy replaces the retry policy.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *Client) error {
+		if p.MaxRetries < 0 || p.MinWait < 0 || p.MaxWait < 0 {
+			return errors.New("otpkit: WithRetryPolicy: negative MaxRetries, MinWait or MaxWait")
+		}
+		if p.MaxWait < p.MinWait {
+			p.MaxWait = p.MinWait
+		}
+		if p.MaxRetryAfter == 0 {
+			p.MaxRetryAfter = DefaultRetryPolicy().MaxRetryAfter
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// checkRetry is the retryablehttp.CheckRetry of our policy.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if n, ok := ctx.Value(attemptsKey{}).(*int); ok {
+		*n++
+	}
+	write := ctx.Value(writeKey{}) != nil
+	if err != nil {
+		if write {
+			return notSent(err), nil
+		}
+		return !permanent(err), nil
+	}
+	if write {
+		return false, nil
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		ra := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if ra > 0 && (c.retry.MaxRetryAfter < 0 || ra > c.retry.MaxRetryAfter) {
+			return false, nil // too long to wait: the caller decides
+		}
+		if dl, ok := ctx.Deadline(); ok && ra > 0 && time.Until(dl) < ra {
+			return false, nil // the call would time out while waiting
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// notSent reports whether err means the request never left: the dial was
+// refused or the name did not resolve. Anything later (a reset, a timeout)
+// may have reached the server.
+func notSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial" && !opErr.Timeout()
+}
+
+// permanent reports transport errors that a retry cannot fix.
+func permanent(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	return errors.As(err, &certErr) || errors.As(err, &recordErr)
+}
+
+// backoff is the retryablehttp.Backoff of our policy: the provider's
+// Retry-After when it sent one (checkRetry already capped it), else
+// exponential growth from min with full jitter, at most max.
+func (c *Client) backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if ra := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ra > 0 {
+			return ra
+		}
+	}
+	ceiling := maxWait
+	if attempt < 30 {
+		if e := minWait << attempt; e > 0 && e < maxWait {
+			ceiling = e
+		}
+	}
+	if ceiling <= minWait {
+		return minWait
+	}
+	return minWait + rand.N(ceiling-minWait+1)
+}

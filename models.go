@@ -1,0 +1,439 @@
+package otpkit
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Channel is a delivery channel for a verification code. LOX24 routes over
+// telegram, voice and sms; Tryvox sends over sms, voice, whatsapp and email.
+type Channel string
+
+// The delivery channels the providers know.
+const (
+	ChannelTelegram Channel = "telegram"
+	ChannelVoice    Channel = "voice"
+	ChannelSMS      Channel = "sms"
+	ChannelWhatsApp Channel = "whatsapp"
+	ChannelEmail    Channel = "email"
+)
+
+// redacted stands in for a secret in formatted output.
+const redacted = "[REDACTED]"
+
+// ---------------------------------------------------------------------------
+// LOX24
+
+// VerifyCodeStatus is the processing state of a LOX24 verify code, and of
+// each step in its history.
+type VerifyCodeStatus int
+
+// The LOX24 verify code states. New and InProgress are transient; the others
+// are terminal.
+const (
+	VerifyCodeNew        VerifyCodeStatus = 0
+	VerifyCodeInProgress VerifyCodeStatus = 5
+	VerifyCodeSuccess    VerifyCodeStatus = 10
+	VerifyCodeFailed     VerifyCodeStatus = 20
+	VerifyCodeError      VerifyCodeStatus = 100
+)
+
+// Terminal reports whether s is a final state (success, failed or error).
+func (s VerifyCodeStatus) Terminal() bool {
+	return s == VerifyCodeSuccess || s == VerifyCodeFailed || s == VerifyCodeError
+}
+
+// String returns the provider's name for the state, e.g. "Success".
+func (s VerifyCodeStatus) String() string {
+	switch s {
+	case VerifyCodeNew:
+		return "New"
+	case VerifyCodeInProgress:
+		return "In Progress"
+	case VerifyCodeSuccess:
+		return "Success"
+	case VerifyCodeFailed:
+		return "Failed"
+	case VerifyCodeError:
+		return "Error"
+	}
+	return fmt.Sprintf("VerifyCodeStatus(%d)", int(s))
+}
+
+// RoutingStep is one step of a LOX24 routing strategy. Steps are tried in
+// order; a step that fails falls back to the next one. Zero fields are
+// omitted from the request and the provider applies its default.
+type RoutingStep struct {
+	// Channel is telegram, voice or sms; sms may only be the last step.
+	Channel Channel `json:"channel"`
+	// TimeoutSec (30–3600, default 30) is how long telegram waits before
+	// falling back. Only valid on the telegram step.
+	TimeoutSec int `json:"timeout_sec,omitempty"`
+	// SenderID is the sender shown for sms and voice: a phone number or up to
+	// 11 letters, digits and spaces, allowed for the account.
+	SenderID string `json:"sender_id,omitempty"`
+	// Template is a custom sms or voice text of at most 70 characters that
+	// must contain {{code}}.
+	Template string `json:"template,omitempty"`
+}
+
+// CreateVerifyCodeRequest is the body of CreateVerifyCode (LOX24's
+// VerifyCodeWrite). Phone and RoutingStrategy are required; zero values of the
+// other fields are omitted and take the provider's defaults.
+type CreateVerifyCodeRequest struct {
+	// Phone is the recipient in international format, 5–30 characters.
+	Phone string `json:"phone"`
+	// Code is the code to deliver (4–8 digits). Leave it empty to let LOX24
+	// generate a random code of CodeLength digits.
+	Code string `json:"code,omitempty"`
+	// CodeLength is the length of a generated code, 4–8 (default 4).
+	CodeLength int `json:"code_length,omitempty"`
+	// Lang is the language of the default templates (default DE).
+	Lang string `json:"lang,omitempty"`
+	// Payload is free text of at most 128 characters stored with the code.
+	Payload string `json:"payload,omitempty"`
+	// IsCodeDeleted asks LOX24 to forget the code once delivery finished.
+	IsCodeDeleted bool `json:"is_code_deleted,omitempty"`
+	// RoutingStrategy lists the delivery steps, at least one.
+	RoutingStrategy []RoutingStep `json:"routing_strategy"`
+}
+
+// Format implements fmt.Formatter so that the code never shows in logs.
+func (r CreateVerifyCodeRequest) Format(f fmt.State, verb rune) {
+	type plain CreateVerifyCodeRequest
+	p := plain(r)
+	if p.Code != "" {
+		p.Code = redacted
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// VerifyCode is a LOX24 verify code as the provider returns it (its
+// VerifyCodeRead object). Nullable fields are pointers.
+type VerifyCode struct {
+	ID     string `json:"id"`
+	UserID int    `json:"user_id"`
+	Phone  string `json:"phone"`
+	// Code is the delivered code; nil once LOX24 deleted it (IsCodeDeleted).
+	// Compare a user's input with Matches rather than reading it.
+	Code            *string          `json:"code"`
+	CodeLength      *int             `json:"code_length"`
+	Lang            string           `json:"lang"`
+	RoutingStrategy []RoutingStep    `json:"routing_strategy"`
+	Status          VerifyCodeStatus `json:"status"`
+	// DeliveredChannel is the channel that delivered the code, if any.
+	DeliveredChannel *Channel `json:"delivered_channel"`
+	// Cost is the total in cents of Currency, nil until processing is done.
+	Cost          *int           `json:"cost"`
+	Currency      *string        `json:"currency"`
+	Payload       *string        `json:"payload"`
+	CreatedAt     time.Time      `json:"-"`
+	UpdatedAt     time.Time      `json:"-"`
+	History       []HistoryEntry `json:"history"`
+	IsCodeDeleted bool           `json:"is_code_deleted"`
+}
+
+// HistoryEntry records one routing step LOX24 tried.
+type HistoryEntry struct {
+	ID          string           `json:"id"`
+	Channel     Channel          `json:"channel"`
+	Status      VerifyCodeStatus `json:"status"`
+	ProcessedAt time.Time        `json:"-"`
+	ExternalID  *string          `json:"external_id"`
+}
+
+// verifyCodeWire is VerifyCode with LOX24's unix-second timestamps. The
+// history entries convert themselves.
+type verifyCodeWire struct {
+	verifyCodeFields
+	CreatedAt int64 `json:"created_at"`
+	UpdatedAt int64 `json:"updated_at"`
+}
+
+type verifyCodeFields VerifyCode
+
+type historyEntryFields HistoryEntry
+
+type historyEntryWire struct {
+	historyEntryFields
+	ProcessedAt int64 `json:"processed_at"`
+}
+
+// MarshalJSON encodes v in LOX24's wire form (timestamps as unix seconds).
+func (v VerifyCode) MarshalJSON() ([]byte, error) {
+	return json.Marshal(verifyCodeWire{verifyCodeFields(v), unixOrZero(v.CreatedAt), unixOrZero(v.UpdatedAt)})
+}
+
+// UnmarshalJSON decodes LOX24's wire form.
+func (v *VerifyCode) UnmarshalJSON(b []byte) error {
+	var w verifyCodeWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*v = VerifyCode(w.verifyCodeFields)
+	v.CreatedAt, v.UpdatedAt = fromUnix(w.CreatedAt), fromUnix(w.UpdatedAt)
+	return nil
+}
+
+// MarshalJSON encodes h in LOX24's wire form.
+func (h HistoryEntry) MarshalJSON() ([]byte, error) {
+	return json.Marshal(historyEntryWire{historyEntryFields(h), unixOrZero(h.ProcessedAt)})
+}
+
+// UnmarshalJSON decodes LOX24's wire form.
+func (h *HistoryEntry) UnmarshalJSON(b []byte) error {
+	var w historyEntryWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*h = HistoryEntry(w.historyEntryFields)
+	h.ProcessedAt = fromUnix(w.ProcessedAt)
+	return nil
+}
+
+// Format implements fmt.Formatter so that the code never shows in logs.
+func (v VerifyCode) Format(f fmt.State, verb rune) {
+	type plain VerifyCode
+	p := plain(v)
+	if p.Code != nil {
+		s := redacted
+		p.Code = &s
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func fromUnix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+// ListVerifyCodesOptions selects a page of ListVerifyCodes.
+type ListVerifyCodesOptions struct {
+	// Page is the 1-based page number (30 codes a page); 0 means the first.
+	Page int `url:"page,omitempty"`
+}
+
+// ---------------------------------------------------------------------------
+// Tryvox
+
+// VerificationStatus is the state of a Tryvox verification.
+type VerificationStatus string
+
+// The Tryvox verification states. Only pending can still be checked.
+const (
+	VerificationPending  VerificationStatus = "pending"
+	VerificationApproved VerificationStatus = "approved"
+	VerificationExpired  VerificationStatus = "expired"
+	VerificationFailed   VerificationStatus = "failed"
+)
+
+// StartVerificationRequest is the body of StartVerification.
+type StartVerificationRequest struct {
+	// To is an E.164 number (sms, voice, whatsapp) or an email address.
+	To string `json:"to"`
+	// Channel is sms, voice, whatsapp or email.
+	Channel Channel `json:"channel"`
+	// CodeLength is 4–8 digits (default 6).
+	CodeLength int `json:"code_length,omitempty"`
+	// Locale of the message (default "en").
+	Locale string `json:"locale,omitempty"`
+	// CustomMessage replaces the default text; it must contain {{code}}.
+	CustomMessage string `json:"custom_message,omitempty"`
+	// AppName is shown in the default text.
+	AppName string `json:"app_name,omitempty"`
+}
+
+// Verification is a Tryvox verification. The check response carries only
+// ID, Status, To and Channel; GetStatus fills in the rest.
+type Verification struct {
+	ID          string             `json:"verification_id"`
+	To          string             `json:"to,omitempty"`
+	Channel     Channel            `json:"channel,omitempty"`
+	Status      VerificationStatus `json:"status,omitempty"`
+	Attempts    int                `json:"attempts"`
+	MaxAttempts int                `json:"max_attempts,omitempty"`
+	CreatedAt   time.Time          `json:"-"`
+	ExpiresAt   time.Time          `json:"-"`
+}
+
+type verificationFields Verification
+
+type verificationWire struct {
+	verificationFields
+	// Attempts is a pointer so that "attempts": 0 survives a round trip while
+	// responses without the field (start, check) stay without it.
+	Attempts  *int    `json:"attempts,omitempty"`
+	CreatedAt *string `json:"created_at,omitempty"`
+	ExpiresAt *string `json:"expires_at,omitempty"`
+}
+
+// MarshalJSON encodes v in Tryvox's wire form (RFC 3339 UTC timestamps).
+// attempts is written when it is non-zero or max_attempts is known, as in a
+// status response.
+func (v Verification) MarshalJSON() ([]byte, error) {
+	w := verificationWire{verificationFields: verificationFields(v)}
+	if v.Attempts != 0 || v.MaxAttempts != 0 {
+		w.Attempts = &v.Attempts
+	}
+	w.CreatedAt, w.ExpiresAt = rfc3339OrNil(v.CreatedAt), rfc3339OrNil(v.ExpiresAt)
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON decodes Tryvox's wire form.
+func (v *Verification) UnmarshalJSON(b []byte) error {
+	var w verificationWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*v = Verification(w.verificationFields)
+	if w.Attempts != nil {
+		v.Attempts = *w.Attempts
+	}
+	var err error
+	if v.CreatedAt, err = parseTimeOrZero(time.RFC3339, w.CreatedAt); err != nil {
+		return err
+	}
+	v.ExpiresAt, err = parseTimeOrZero(time.RFC3339, w.ExpiresAt)
+	return err
+}
+
+// RemainingAttempts is how many checks the user has left.
+func (v *Verification) RemainingAttempts() int {
+	if n := v.MaxAttempts - v.Attempts; n > 0 {
+		return n
+	}
+	return 0
+}
+
+func rfc3339OrNil(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+func parseTimeOrZero(layout string, s *string) (time.Time, error) {
+	if s == nil || *s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(layout, *s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}
+
+// ---------------------------------------------------------------------------
+// dotdigital
+
+// CodeState is the status of a dotdigital verification code.
+type CodeState string
+
+// The dotdigital code states.
+const (
+	CodeVerified    CodeState = "CodeVerified"
+	CodeNotVerified CodeState = "CodeNotVerified"
+	CodeLocked      CodeState = "CodeLocked"
+	CodeExpired     CodeState = "CodeExpired"
+)
+
+// dotdigitalTimeLayout is ISO 8601 UTC with milliseconds, as dotdigital
+// writes it: 2015-10-21T13:28:06.419Z.
+const dotdigitalTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// SendCodeRequest is the body of SendCode (dotdigital's Verify method).
+type SendCodeRequest struct {
+	// To is the number in international digits (447123123456; a leading +
+	// is tolerated), or a national number starting with 0 with CountryISOCode.
+	To string `json:"to"`
+	// From is the originator: 2–15 digits or 2–11 letters; optional.
+	From string `json:"from,omitempty"`
+	// CountryISOCode is the ISO 3166-1 alpha-3 country of a national To.
+	CountryISOCode string `json:"countryIsoCode,omitempty"`
+	// Body replaces the default text; it must contain {{code}} and may
+	// contain {{validMinutes}}.
+	Body string `json:"body,omitempty"`
+	// ValidUntil is when the code expires (default 10 minutes, at most 24 h).
+	ValidUntil time.Time `json:"-"`
+}
+
+type sendCodeRequestFields SendCodeRequest
+
+// MarshalJSON encodes r, with ValidUntil in dotdigital's form when set.
+func (r SendCodeRequest) MarshalJSON() ([]byte, error) {
+	var until *string
+	if !r.ValidUntil.IsZero() {
+		s := r.ValidUntil.UTC().Format(dotdigitalTimeLayout)
+		until = &s
+	}
+	return json.Marshal(struct {
+		sendCodeRequestFields
+		ValidUntil *string `json:"validUntil,omitempty"`
+	}{sendCodeRequestFields(r), until})
+}
+
+// CodeStatus is dotdigital's VerifyCode object: the state of one requestId.
+type CodeStatus struct {
+	RequestID    string    `json:"requestId"`
+	PhoneNumber  string    `json:"phoneNumber"`
+	Status       CodeState `json:"status"`
+	NumberStatus string    `json:"numberStatus"`
+	Created      time.Time `json:"-"`
+	// Verified is when the code was verified; nil until then.
+	Verified *time.Time `json:"-"`
+}
+
+type codeStatusFields CodeStatus
+
+type codeStatusWire struct {
+	codeStatusFields
+	Created  *string `json:"created,omitempty"`
+	Verified *string `json:"verified,omitempty"`
+}
+
+// MarshalJSON encodes s in dotdigital's wire form.
+func (s CodeStatus) MarshalJSON() ([]byte, error) {
+	w := codeStatusWire{codeStatusFields: codeStatusFields(s)}
+	if !s.Created.IsZero() {
+		c := s.Created.UTC().Format(dotdigitalTimeLayout)
+		w.Created = &c
+	}
+	if s.Verified != nil {
+		v := s.Verified.UTC().Format(dotdigitalTimeLayout)
+		w.Verified = &v
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON decodes dotdigital's wire form. It accepts any ISO 8601
+// form RFC 3339 covers, with or without fractional seconds.
+func (s *CodeStatus) UnmarshalJSON(b []byte) error {
+	var w codeStatusWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*s = CodeStatus(w.codeStatusFields)
+	var err error
+	if s.Created, err = parseTimeOrZero(time.RFC3339Nano, w.Created); err != nil {
+		return err
+	}
+	if w.Verified != nil && *w.Verified != "" {
+		v, err := parseTimeOrZero(time.RFC3339Nano, w.Verified)
+		if err != nil {
+			return err
+		}
+		s.Verified = &v
+	}
+	return nil
+}

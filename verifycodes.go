@@ -1,0 +1,131 @@
+package otpkit
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/google/go-querystring/query"
+
+	"github.com/otpkit/otpkit/internal/rules"
+)
+
+// CreateVerifyCode asks LOX24 to deliver a code over req.RoutingStrategy
+// (POST /verify_codes). LOX24 only delivers: keep the returned ID, and when
+// the user types the code, compare it with Matches on the code you chose or
+// on the VerifyCode from GetVerifyCode.
+//
+// The request is checked against every documented constraint first; a
+// violation is a *ValidationError and nothing is sent. The call is never
+// retried once it may have reached LOX24, because it sends a message.
+func (c *Client) CreateVerifyCode(ctx context.Context, req *CreateVerifyCodeRequest) (*VerifyCode, error) {
+	if req == nil {
+		return nil, &ValidationError{Field: "request", Reason: "is nil"}
+	}
+	if err := validateCreateVerifyCode(req); err != nil {
+		return nil, err
+	}
+	vc := new(VerifyCode)
+	err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodPost, path: "/verify_codes", body: req, write: true}, vc)
+	if err != nil {
+		return nil, err
+	}
+	return vc, nil
+}
+
+// GetVerifyCode returns the verify code with the given id (GET
+// /verify_codes/{id}): its delivery status, history, cost and, unless it was
+// deleted, its code. An unknown id, one of another account, or one that is
+// not a UUID is ErrNotFound.
+func (c *Client) GetVerifyCode(ctx context.Context, id string) (*VerifyCode, error) {
+	path, err := pathWithID("/verify_codes/", "", "id", id)
+	if err != nil {
+		return nil, err
+	}
+	vc := new(VerifyCode)
+	if err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodGet, path: path}, vc); err != nil {
+		return nil, err
+	}
+	return vc, nil
+}
+
+// ListVerifyCodes returns one page of verify codes, newest first (GET
+// /verify_codes?page=N, 30 a page). opts may be nil for the first page; an
+// empty result means there are no more pages.
+func (c *Client) ListVerifyCodes(ctx context.Context, opts *ListVerifyCodesOptions) ([]VerifyCode, error) {
+	q := ""
+	if opts != nil {
+		if opts.Page < 0 {
+			return nil, &ValidationError{Field: "page", Reason: "must not be negative"}
+		}
+		v, err := query.Values(opts)
+		if err != nil {
+			return nil, &ValidationError{Field: "page", Reason: err.Error()}
+		}
+		q = v.Encode()
+	}
+	var list []VerifyCode
+	if err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodGet, path: "/verify_codes", query: q}, &list); err != nil {
+		return nil, err
+	}
+	if list == nil {
+		list = []VerifyCode{}
+	}
+	return list, nil
+}
+
+// Matches reports whether code is this verify code's code, comparing in
+// constant time. It is false when LOX24 has deleted the code or code is empty.
+func (v *VerifyCode) Matches(code string) bool {
+	if v == nil || v.Code == nil || *v.Code == "" || code == "" {
+		return false
+	}
+	return rules.CodesEqual(*v.Code, code)
+}
+
+// pathWithID builds prefix + escaped id + suffix. The id must be non-empty
+// and may not be "." or "..", which would name another path.
+func pathWithID(prefix, suffix, field, id string) (string, error) {
+	if id == "" {
+		return "", &ValidationError{Field: field, Reason: "is empty"}
+	}
+	if id == "." || id == ".." {
+		return "", &ValidationError{Field: field, Reason: "is not a valid id"}
+	}
+	return prefix + url.PathEscape(id) + suffix, nil
+}
+
+// validateCreateVerifyCode applies LOX24's documented constraints (shared
+// with the mock) and reports the first one broken.
+func validateCreateVerifyCode(r *CreateVerifyCodeRequest) error {
+	in := rules.LOX24Create{Phone: &r.Phone, Code: optString(r.Code), Lang: optString(r.Lang), Payload: optString(r.Payload)}
+	if r.CodeLength != 0 {
+		in.CodeLength = &r.CodeLength
+	}
+	if r.RoutingStrategy != nil {
+		in.RoutingStrategy = make([]rules.LOX24Step, len(r.RoutingStrategy))
+		for i := range r.RoutingStrategy {
+			st := &r.RoutingStrategy[i]
+			ch := string(st.Channel)
+			in.RoutingStrategy[i] = rules.LOX24Step{Channel: &ch, SenderID: optString(st.SenderID), Template: optString(st.Template)}
+			if st.TimeoutSec != 0 {
+				in.RoutingStrategy[i].TimeoutSec = &st.TimeoutSec
+			}
+		}
+	}
+	return firstViolation(rules.LOX24CreateViolations(in, nil))
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func firstViolation(vs []rules.Violation) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	return &ValidationError{Field: vs[0].Field, Reason: vs[0].Message}
+}

@@ -91,3 +91,5 @@ func reencode[T any](t *testing.T, raw string) (T, string) {
 	require.NoError(t, err)
 	return v, string(out)
 }
+
+func decodeJSON(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }

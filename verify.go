@@ -66,9 +66,9 @@ func (c *Client) tryvox(ctx context.Context, r request) (*Verification, error) {
 	if err := c.do(ctx, r, &env); err != nil {
 		return nil, err
 	}
-	if env.Data == nil {
+	if env.Data == nil || env.Data.ID == "" {
 		return nil, &APIError{Provider: ProviderTryvox, StatusCode: http.StatusOK, Method: r.method, Path: r.path,
-			Message: `the response has no "data" object`}
+			Message: `the response has no "data" object with a verification_id`}
 	}
 	return env.Data, nil
 }

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -54,17 +56,21 @@ const MaxResponseBytes = 1 << 20
 // it is safe for concurrent use, keeps its connections alive between calls
 // and holds no global state.
 type Client struct {
-	lox24Token              string
-	tryvoxKey, tryvoxTenant string
-	ddUser, ddPassword      string
+	// Credentials, kept as the header values they are sent as.
+	lox24Token               string
+	tryvoxAuth, tryvoxTenant string
+	dotdigitalAuth           string
 
 	lox24URL, tryvoxURL, dotdigitalURL *url.URL
+	lox24EP, tryvoxEP, dotdigitalEP    endpoint
 
 	httpClient *http.Client
 	timeout    time.Duration // 0: not set by the user
 	retry      RetryPolicy
 	userAgent  string
-	logger     *slog.Logger
+	// userAgentHeader is userAgent as a ready header value.
+	userAgentHeader []string
+	logger          *slog.Logger
 
 	rc *retryablehttp.Client
 }
@@ -96,6 +102,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	if c.httpClient == nil {
 		c.httpClient = &http.Client{Transport: newTransport()}
 	}
+	c.lox24EP, c.tryvoxEP, c.dotdigitalEP = newEndpoint(c.lox24URL), newEndpoint(c.tryvoxURL), newEndpoint(c.dotdigitalURL)
+	c.userAgentHeader = []string{c.userAgent}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:   c.httpClient,
 		Logger:       nil, // retryablehttp's own debug lines are off; we log ourselves
@@ -149,7 +157,7 @@ func WithTryvoxKey(apiKey, tenantID string) Option {
 		if tenantID == "" || !headerSafe(tenantID) {
 			return errors.New("otpkit: WithTryvoxKey: the tenant id is empty or has spaces or control characters")
 		}
-		c.tryvoxKey, c.tryvoxTenant = apiKey, tenantID
+		c.tryvoxAuth, c.tryvoxTenant = "Bearer "+apiKey, tenantID
 		return nil
 	}
 }
@@ -164,7 +172,7 @@ func WithDotdigitalAuth(username, password string) Option {
 		if password == "" {
 			return errors.New("otpkit: WithDotdigitalAuth: the password is empty")
 		}
-		c.ddUser, c.ddPassword = username, password
+		c.dotdigitalAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
 		return nil
 	}
 }
@@ -301,7 +309,7 @@ func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 // credentials for, never the credentials.
 func (c *Client) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "otpkit.Client{lox24:%t tryvox:%t dotdigital:%t}",
-		c.lox24Token != "", c.tryvoxKey != "", c.ddUser != "")
+		c.lox24Token != "", c.tryvoxAuth != "", c.dotdigitalAuth != "")
 }
 
 func allDigits(s string) bool {
@@ -338,7 +346,17 @@ type request struct {
 	write bool
 }
 
-type writeKey struct{}
+// callState travels with an attempt's context to checkRetry.
+type callState struct {
+	write    bool // see request.write
+	attempts int
+}
+
+type callStateKey struct{}
+
+// bufPool recycles response buffers: a call reads its body into one and
+// decodes from it, so steady traffic allocates no new body memory.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // do sends r and decodes a 2xx body into out (when out is non-nil). Any
 // other answer is an *APIError. Status 204 from dotdigital is ErrNotFound.
@@ -346,7 +364,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	if ctx == nil {
 		return &ValidationError{Field: "ctx", Reason: "nil context"}
 	}
-	base, err := c.prepare(r.provider)
+	base, err := c.endpoint(r.provider)
 	if err != nil {
 		return err
 	}
@@ -359,130 +377,139 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	}
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	attempts := 0
-	reqCtx := context.WithValue(callCtx, attemptsKey{}, &attempts)
-	if r.write {
-		reqCtx = context.WithValue(reqCtx, writeKey{}, true)
-	}
+	state := &callState{write: r.write}
+	reqCtx := context.WithValue(callCtx, callStateKey{}, state)
 
-	var payload []byte
+	var rawBody any // nil, or the encoded JSON body
 	if r.body != nil {
-		if payload, err = json.Marshal(r.body); err != nil {
+		payload, err := json.Marshal(r.body)
+		if err != nil {
 			return fmt.Errorf("otpkit: encoding the %s request: %w", r.provider, err)
 		}
+		rawBody = payload
 	}
-	u := base.String() + r.path
+	u := base.url + r.path
 	if r.query != "" {
 		u += "?" + r.query
-	}
-	var rawBody any
-	if payload != nil {
-		rawBody = payload
 	}
 	req, err := retryablehttp.NewRequestWithContext(reqCtx, r.method, u, rawBody)
 	if err != nil {
 		return fmt.Errorf("otpkit: building the %s request: %w", r.provider, err)
 	}
-	c.setHeaders(req.Header, r.provider, payload != nil)
+	c.setHeaders(req.Header, r.provider, rawBody != nil)
 
 	start := time.Now()
 	resp, err := c.rc.Do(req)
 	status := 0
-	if resp != nil {
+	if err == nil {
 		status = resp.StatusCode
 	}
-	defer func() {
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "otpkit request",
-			slog.String("provider", string(r.provider)), slog.String("method", r.method),
-			slog.String("host", base.Host), slog.String("path", base.Path+r.path),
-			slog.Int("status", status), slog.Int("attempts", attempts),
-			slog.Duration("duration", time.Since(start)))
-	}()
+	if c.logger.Enabled(ctx, slog.LevelInfo) {
+		defer func() {
+			c.logger.LogAttrs(ctx, slog.LevelInfo, "otpkit request",
+				slog.String("provider", string(r.provider)), slog.String("method", r.method),
+				slog.String("host", base.host), slog.String("path", base.path+r.path),
+				slog.Int("status", status), slog.Int("attempts", state.attempts),
+				slog.Duration("duration", time.Since(start)))
+		}()
+	}
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
 		}
-		status = 0
 		return c.transportError(ctx, callCtx, r, timeout, err)
 	}
 	defer resp.Body.Close()
 
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
-	if readErr != nil {
-		if ctx.Err() != nil || callCtx.Err() != nil {
-			return c.transportError(ctx, callCtx, r, timeout, readErr)
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 64<<10 { // don't keep a rare huge body alive
+			bufPool.Put(buf)
 		}
-		return &APIError{Provider: r.provider, StatusCode: resp.StatusCode, Method: r.method, Path: r.path,
-			RequestID: requestID(resp.Header), Message: "the response body was cut off"}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxResponseBytes+1)); err != nil {
+		if ctx.Err() != nil || callCtx.Err() != nil {
+			return c.transportError(ctx, callCtx, r, timeout, err)
+		}
+		return c.badResponse(r, resp, "the response body was cut off", nil)
 	}
+	body := buf.Bytes()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 ||
 		(resp.StatusCode == http.StatusNoContent && r.provider == ProviderDotdigital) {
 		return parseAPIError(r.provider, r.method, r.path, resp, body)
 	}
 	if len(body) > MaxResponseBytes {
-		return &APIError{Provider: r.provider, StatusCode: resp.StatusCode, Method: r.method, Path: r.path,
-			RequestID: requestID(resp.Header), Message: fmt.Sprintf("the response body exceeds %d bytes", MaxResponseBytes)}
+		return c.badResponse(r, resp, fmt.Sprintf("the response body exceeds %d bytes", MaxResponseBytes), nil)
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		e := parseAPIError(r.provider, r.method, r.path, resp, nil)
-		e.Message = "the response body is not the documented JSON"
-		if len(body) > 0 {
-			e.Body = bytes.Clone(body[:min(len(body), maxErrorBody)])
-		}
-		return e
+		return c.badResponse(r, resp, "the response body is not the documented JSON", body)
 	}
 	return nil
 }
 
-type attemptsKey struct{}
+// badResponse is the error for a success status whose body cannot be used.
+// It matches ErrServer.
+func (c *Client) badResponse(r request, resp *http.Response, msg string, body []byte) *APIError {
+	e := parseAPIError(r.provider, r.method, r.path, resp, nil)
+	e.Message = msg
+	if len(body) > 0 {
+		e.Body = bytes.Clone(body[:min(len(body), maxErrorBody)])
+	}
+	return e
+}
 
-// prepare checks the credentials for p and returns its base URL.
-func (c *Client) prepare(p Provider) (*url.URL, error) {
+// endpoint is a provider's base URL, split once for building and logging.
+type endpoint struct {
+	url, host, path string
+}
+
+func newEndpoint(u *url.URL) endpoint { return endpoint{url: u.String(), host: u.Host, path: u.Path} }
+
+// endpoint checks the credentials for p and returns its base URL.
+func (c *Client) endpoint(p Provider) (endpoint, error) {
 	switch p {
 	case ProviderLOX24:
 		if c.lox24Token == "" {
-			return nil, fmt.Errorf("%w: no LOX24 token (use WithLOX24Token)", ErrMissingCredentials)
+			return endpoint{}, fmt.Errorf("%w: no LOX24 token (use WithLOX24Token)", ErrMissingCredentials)
 		}
-		return c.lox24URL, nil
+		return c.lox24EP, nil
 	case ProviderTryvox:
-		if c.tryvoxKey == "" {
-			return nil, fmt.Errorf("%w: no Tryvox API key (use WithTryvoxKey)", ErrMissingCredentials)
+		if c.tryvoxAuth == "" {
+			return endpoint{}, fmt.Errorf("%w: no Tryvox API key (use WithTryvoxKey)", ErrMissingCredentials)
 		}
-		return c.tryvoxURL, nil
+		return c.tryvoxEP, nil
 	case ProviderDotdigital:
-		if c.ddUser == "" {
-			return nil, fmt.Errorf("%w: no dotdigital user (use WithDotdigitalAuth)", ErrMissingCredentials)
+		if c.dotdigitalAuth == "" {
+			return endpoint{}, fmt.Errorf("%w: no dotdigital user (use WithDotdigitalAuth)", ErrMissingCredentials)
 		}
-		return c.dotdigitalURL, nil
+		return c.dotdigitalEP, nil
 	}
-	return nil, fmt.Errorf("otpkit: unknown provider %q", p)
+	return endpoint{}, fmt.Errorf("otpkit: unknown provider %q", p)
 }
 
 func (c *Client) setHeaders(h http.Header, p Provider, hasBody bool) {
-	h.Set("Accept", "application/json")
-	h.Set("User-Agent", c.userAgent)
+	h["Accept"] = jsonHeader
+	h["User-Agent"] = c.userAgentHeader
 	if hasBody {
-		h.Set("Content-Type", "application/json")
+		h["Content-Type"] = jsonHeader
 	}
 	switch p {
 	case ProviderLOX24:
-		h.Set("X-LOX24-AUTH-TOKEN", c.lox24Token)
+		h["X-Lox24-Auth-Token"] = []string{c.lox24Token}
 	case ProviderTryvox:
-		h.Set("Authorization", "Bearer "+c.tryvoxKey)
-		h.Set("X-Tenant-ID", c.tryvoxTenant)
+		h["Authorization"] = []string{c.tryvoxAuth}
+		h["X-Tenant-Id"] = []string{c.tryvoxTenant}
 	case ProviderDotdigital:
-		h.Set("Authorization", "Basic "+basicAuth(c.ddUser, c.ddPassword))
+		h["Authorization"] = []string{c.dotdigitalAuth}
 	}
 }
 
-func basicAuth(user, password string) string {
-	r := http.Request{Header: http.Header{}}
-	r.SetBasicAuth(user, password)
-	return strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
-}
+// jsonHeader is shared by every request; net/http never modifies it.
+var jsonHeader = []string{"application/json"}
 
 // transportError turns a failure to get a response into the caller's error:
 // the caller's own context error when it is done, a timeout when ours ran
@@ -548,10 +575,12 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if n, ok := ctx.Value(attemptsKey{}).(*int); ok {
-		*n++
+	state, _ := ctx.Value(callStateKey{}).(*callState)
+	write := false
+	if state != nil {
+		state.attempts++
+		write = state.write
 	}
-	write := ctx.Value(writeKey{}) != nil
 	if err != nil {
 		if write {
 			return notSent(err), nil

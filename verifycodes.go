@@ -98,22 +98,31 @@ func pathWithID(prefix, suffix, field, id string) (string, error) {
 // validateCreateVerifyCode applies LOX24's documented constraints (shared
 // with the mock) and reports the first one broken.
 func validateCreateVerifyCode(r *CreateVerifyCodeRequest) error {
-	in := rules.LOX24Create{Phone: &r.Phone, Code: optString(r.Code), Lang: optString(r.Lang), Payload: optString(r.Payload)}
+	in := rules.LOX24Create{Phone: &r.Phone, Code: optPtr(&r.Code), Lang: optPtr(&r.Lang), Payload: optPtr(&r.Payload)}
 	if r.CodeLength != 0 {
 		in.CodeLength = &r.CodeLength
 	}
 	if r.RoutingStrategy != nil {
 		in.RoutingStrategy = make([]rules.LOX24Step, len(r.RoutingStrategy))
+		channels := make([]string, len(r.RoutingStrategy))
 		for i := range r.RoutingStrategy {
 			st := &r.RoutingStrategy[i]
-			ch := string(st.Channel)
-			in.RoutingStrategy[i] = rules.LOX24Step{Channel: &ch, SenderID: optString(st.SenderID), Template: optString(st.Template)}
+			channels[i] = string(st.Channel)
+			in.RoutingStrategy[i] = rules.LOX24Step{Channel: &channels[i], SenderID: optPtr(&st.SenderID), Template: optPtr(&st.Template)}
 			if st.TimeoutSec != 0 {
 				in.RoutingStrategy[i].TimeoutSec = &st.TimeoutSec
 			}
 		}
 	}
 	return firstViolation(rules.LOX24CreateViolations(in, nil))
+}
+
+// optPtr is p, or nil when *p is empty; unlike optString it does not copy.
+func optPtr(p *string) *string {
+	if *p == "" {
+		return nil
+	}
+	return p
 }
 
 func optString(s string) *string {

@@ -97,23 +97,22 @@ func LOX24CreateViolations(c LOX24Create, allowedSenders []string) []Violation {
 		}
 		return vs
 	}
-	seen := map[string]bool{}
+	var seen [3]bool // by index in LOX24Channels
 	duplicate := false
 	for i, st := range c.RoutingStrategy {
-		p := fmt.Sprintf("routing_strategy[%d]", i)
+		p := stepPath(i)
 		if st.Channel == nil || *st.Channel == "" {
 			add(p+".channel", SymfonyNotBlank, "This value should not be blank.")
 			continue
 		}
 		ch := *st.Channel
-		if !contains(LOX24Channels, ch) {
+		idx := index(LOX24Channels, ch)
+		if idx < 0 {
 			add(p+".channel", SymfonyNoSuchChoice, "The value you selected is not a valid choice.")
 			continue
 		}
-		if seen[ch] {
-			duplicate = true
-		}
-		seen[ch] = true
+		duplicate = duplicate || seen[idx]
+		seen[idx] = true
 		if ch == "sms" && i != len(c.RoutingStrategy)-1 {
 			add(p+".channel", SymfonyExpression, "The sms channel can only be the last step of the routing strategy.")
 		}
@@ -148,11 +147,24 @@ func LOX24CreateViolations(c LOX24Create, allowedSenders []string) []Violation {
 	return vs
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
+func contains(list []string, s string) bool { return index(list, s) >= 0 }
+
+func index(list []string, s string) int {
+	for i, x := range list {
 		if x == s {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
+}
+
+// stepPaths are the property paths of the first steps, built once: a valid
+// request (the common case) then costs no formatting.
+var stepPaths = [...]string{"routing_strategy[0]", "routing_strategy[1]", "routing_strategy[2]", "routing_strategy[3]"}
+
+func stepPath(i int) string {
+	if i < len(stepPaths) {
+		return stepPaths[i]
+	}
+	return fmt.Sprintf("routing_strategy[%d]", i)
 }

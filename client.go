@@ -102,10 +102,23 @@ func NewClient(opts ...Option) (*Client, error) {
 	if c.httpClient == nil {
 		c.httpClient = &http.Client{Transport: newTransport()}
 	}
+	if c.httpClient.Transport == nil {
+		c.httpClient.Transport = http.DefaultTransport
+	}
+	// Redirects are not followed: the APIs never redirect, and net/http
+	// would forward X-LOX24-AUTH-TOKEN and X-Tenant-ID to any host. A 3xx
+	// is an error (ErrServer) instead.
+	c.httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// retryablehttp closes idle connections whenever a call gives up; on a
+	// shared pool that would cut every other call's connections, so it gets
+	// a transport that ignores that. (*Client).CloseIdleConnections still
+	// reaches the real one.
+	rcHTTP := *c.httpClient
+	rcHTTP.Transport = keepIdle{c.httpClient.Transport}
 	c.lox24EP, c.tryvoxEP, c.dotdigitalEP = newEndpoint(c.lox24URL), newEndpoint(c.tryvoxURL), newEndpoint(c.dotdigitalURL)
 	c.userAgentHeader = []string{c.userAgent}
 	c.rc = &retryablehttp.Client{
-		HTTPClient:   c.httpClient,
+		HTTPClient:   &rcHTTP,
 		Logger:       nil, // retryablehttp's own debug lines are off; we log ourselves
 		RetryWaitMin: c.retry.MinWait,
 		RetryWaitMax: c.retry.MaxWait,
@@ -116,6 +129,13 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	return c, nil
 }
+
+// keepIdle hides its RoundTripper's CloseIdleConnections.
+type keepIdle struct{ http.RoundTripper }
+
+// CloseIdleConnections closes the connections the client keeps alive
+// between calls. Calls in flight are not affected.
+func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }
 
 // newTransport is http.DefaultTransport with room for many concurrent calls
 // to the same host, so goroutines sharing a Client reuse connections.
@@ -245,7 +265,8 @@ func redactURL(s string) string {
 
 // WithHTTPClient sets the HTTP client the calls go through (its transport,
 // proxy and TLS settings). The client is copied; its Timeout still applies
-// to each attempt. nil is an error.
+// to each attempt, its CheckRedirect does not (redirects are never
+// followed). nil is an error.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {

@@ -421,3 +421,48 @@ func TestErrorsAsAndIsWorkThroughWrapping(t *testing.T) {
 	assert.Equal(t, "Verification not found", apiErr.Message)
 	assert.Equal(t, "otpkit: tryvox GET /v1/verify/ver_gone: 404 NOT_FOUND: Verification not found", apiErr.Error())
 }
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-LOX24-AUTH-TOKEN") != "" || r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+		writeJSON(w, http.StatusOK, seedVerifyCode)
+	}))
+	t.Cleanup(other.Close)
+	c, mux, _ := setup(t)
+	mux.HandleFunc("GET /verify_codes/{id}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+	})
+	_, err := c.GetVerifyCode(context.Background(), "d7ad7539-fb8f-4dbb-a7f7-7c40babec969")
+	assert.ErrorIs(t, err, otpkit.ErrServer)
+	var apiErr *otpkit.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode)
+	assert.Zero(t, leaked.Load(), "credentials never follow a redirect")
+}
+
+func TestFailedCallsKeepOtherConnectionsAlive(t *testing.T) {
+	c, mux, api := setup(t)
+	conns := &api.conns
+	mux.HandleFunc("GET /v1/verify/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") == "ver_down" {
+			writeJSON(w, http.StatusServiceUnavailable, `{}`)
+			return
+		}
+		writeJSON(w, http.StatusOK, `{"data":{"verification_id":"ver_1","status":"pending"}}`)
+	})
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		_, err := c.GetStatus(ctx, "ver_1")
+		require.NoError(t, err)
+		_, err = c.GetStatus(ctx, "ver_down") // retries run out
+		require.ErrorIs(t, err, otpkit.ErrServer)
+	}
+	assert.EqualValues(t, 1, conns.Load(), "giving up must not close the pool's connections")
+	c.CloseIdleConnections()
+	_, err := c.GetStatus(ctx, "ver_1")
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, conns.Load())
+}

@@ -166,8 +166,9 @@ func (e *APIError) sentinel() error {
 		return ErrRateLimited
 	case s >= 500:
 		return ErrServer
-	case s >= 200 && s < 300:
-		// A success status whose body could not be used.
+	case s < 400:
+		// A success status whose body could not be used, or a redirect or
+		// informational status no API documents.
 		return ErrServer
 	}
 	return nil

@@ -3,6 +3,7 @@ package otpkit_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -33,6 +34,7 @@ type fakeAPI struct {
 	mux   *http.ServeMux
 	srv   *httptest.Server
 	calls atomic.Int32
+	conns atomic.Int32 // TCP connections accepted
 }
 
 // setup starts a fake provider host and a client with all credentials,
@@ -49,7 +51,13 @@ func setup(t *testing.T, opts ...otpkit.Option) (*otpkit.Client, *http.ServeMux,
 		t.Errorf("request outside the base URL: %s %s", r.Method, r.URL.Path)
 		http.Error(w, "outside base URL", http.StatusTeapot)
 	})
-	api.srv = httptest.NewServer(outer)
+	api.srv = httptest.NewUnstartedServer(outer)
+	api.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			api.conns.Add(1)
+		}
+	}
+	api.srv.Start()
 	t.Cleanup(api.srv.Close)
 	base := []otpkit.Option{
 		otpkit.WithBaseURL(api.srv.URL + apiPrefix),

@@ -1,0 +1,139 @@
+package mock
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/otpkit/otpkit"
+)
+
+// Message is one code the mock "sent": an entry of the outbox. It holds the
+// code in clear on purpose (a test reads it the way a user would read the
+// SMS), but prints it redacted: see Format.
+type Message struct {
+	// ID is the provider's id of what sent the message: the LOX24 verify
+	// code id, the Tryvox verification id or the dotdigital requestId.
+	ID       string          `json:"id"`
+	Provider otpkit.Provider `json:"provider"`
+	Channel  otpkit.Channel  `json:"channel"`
+	// To is the recipient as the provider knows it: the LOX24 phone and
+	// Tryvox to as sent, the dotdigital phoneNumber in international digits.
+	To   string `json:"to"`
+	Code string `json:"code"`
+	// Text is the message as the recipient reads it, code filled in.
+	Text string    `json:"text"`
+	Time time.Time `json:"time"`
+}
+
+// Format implements fmt.Formatter so that a Message printed with %v or %+v
+// (in a test failure or a log line) shows neither its code nor its text;
+// read the fields to get at them.
+func (m Message) Format(f fmt.State, verb rune) {
+	type message Message // without the Format method
+	p := message(m)
+	if p.Code != "" {
+		p.Code = "[REDACTED]"
+	}
+	if p.Text != "" {
+		p.Text = "[REDACTED]"
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// Request is one entry of the request log: what was asked and answered,
+// never a body or a header.
+type Request struct {
+	Method string `json:"method"`
+	// Path is the URL path without the query.
+	Path string `json:"path"`
+	// Provider is the provider whose API the path belongs to; empty for a
+	// path of none.
+	Provider otpkit.Provider `json:"provider"`
+	// Status is the status answered; 0 when the connection was dropped or
+	// the client went away before an answer.
+	Status int `json:"status"`
+	// Time is when the request arrived, on the mock's clock.
+	Time time.Time `json:"time"`
+	// Fault is true when an injected Fault answered (or delayed) it.
+	Fault bool `json:"fault,omitempty"`
+}
+
+// Outcome is the scripted result of delivering a code over one channel to
+// one recipient; see SetOutcome. The zero value is OutcomeDelivered.
+type Outcome int
+
+// The delivery outcomes.
+const (
+	// OutcomeDelivered: the channel delivers (the default).
+	OutcomeDelivered Outcome = iota
+	// OutcomeFailed: the channel fails to deliver. LOX24 falls back to the
+	// next routing step (telegram only after its timeout_sec); Tryvox start
+	// answers 502 DELIVERY_FAILED.
+	OutcomeFailed
+	// OutcomeError: processing fails. LOX24 ends the verify code with
+	// status 100 Error; Tryvox start answers 502 DELIVERY_FAILED.
+	OutcomeError
+)
+
+// String returns "delivered", "failed" or "error", the names the /_mock/
+// API uses.
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeDelivered:
+		return "delivered"
+	case OutcomeFailed:
+		return "failed"
+	case OutcomeError:
+		return "error"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// MarshalText encodes o by its name.
+func (o Outcome) MarshalText() ([]byte, error) {
+	if o < OutcomeDelivered || o > OutcomeError {
+		return nil, fmt.Errorf("mock: unknown outcome %d", int(o))
+	}
+	return []byte(o.String()), nil
+}
+
+// UnmarshalText decodes "delivered", "failed" or "error" (any case).
+func (o *Outcome) UnmarshalText(b []byte) error {
+	switch strings.ToLower(string(b)) {
+	case "delivered":
+		*o = OutcomeDelivered
+	case "failed":
+		*o = OutcomeFailed
+	case "error":
+		*o = OutcomeError
+	default:
+		return fmt.Errorf("mock: unknown outcome %q (want delivered, failed or error)", b)
+	}
+	return nil
+}
+
+// Stats counts what the mock holds, for tests of pruning and memory. Every
+// count is bounded: expired state is pruned as the clock moves.
+type Stats struct {
+	LOX24Codes          int `json:"lox24_codes"`
+	LOX24Pending        int `json:"lox24_pending"` // verify codes still being delivered
+	LOX24IPRecords      int `json:"lox24_ip_records"`
+	TryvoxVerifications int `json:"tryvox_verifications"`
+	TryvoxRateWindows   int `json:"tryvox_rate_windows"`
+	DotdigitalCodes     int `json:"dotdigital_codes"`
+	Messages            int `json:"messages"`
+	Requests            int `json:"requests"`
+	Faults              int `json:"faults"`
+}
+
+// normRecipient is the form recipients are compared in: without spaces
+// around, without a leading "+", lowercase (for email addresses). It lets
+// LastCode("+447…") find dotdigital's "447…".
+func normRecipient(s string) string {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
+	if strings.ContainsRune(s, '@') {
+		s = strings.ToLower(s)
+	}
+	return s
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestEndToEndStandaloneMock builds the binary, starts "otpkit mock" and
+// completes a Tryvox and a dotdigital verification with plain HTTP, as a CI
+// pipeline in another language would: hand-written JSON bodies, the codes read
+// from /_mock/messages, the clock moved with /_mock/clock.
+func TestEndToEndStandaloneMock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs it as a process")
+	}
+	bin := filepath.Join(t.TempDir(), "otpkit")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+
+	cmd := exec.Command(bin, "mock", "--addr", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+
+	// One goroutine owns stdout and then waits for the process, in the order
+	// os/exec asks for: every read from the pipe before Wait.
+	lines := make(chan string, 64)
+	exited := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		exited <- cmd.Wait()
+	}()
+	var exitErr error
+	stopped := false
+	wait := func() error {
+		if !stopped {
+			select {
+			case exitErr = <-exited:
+			case <-time.After(10 * time.Second):
+				exitErr = errTimeout
+			}
+			stopped = true
+		}
+		return exitErr
+	}
+	t.Cleanup(func() {
+		if !stopped {
+			_ = cmd.Process.Kill() // the test failed before SIGTERM: never leave the process behind
+			wait()
+		}
+	})
+
+	var envText strings.Builder
+	for range envNames {
+		select {
+		case line, ok := <-lines:
+			require.True(t, ok, "otpkit mock exited early; stderr: %s", stderr.String())
+			envText.WriteString(line + "\n")
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no environment from otpkit mock; stderr: %s", stderr.String())
+		}
+	}
+	env := parseEnvLines(t, envText.String())
+	base := env[envBaseURL]
+	require.Regexp(t, `^http://127\.0\.0\.1:[1-9][0-9]*$`, base)
+	tryvoxAuth := func(r *http.Request) {
+		r.Header.Set("Authorization", "Bearer "+env[envTryvoxKey])
+		r.Header.Set("X-Tenant-ID", env[envTryvoxTen])
+	}
+	basicAuth := func(r *http.Request) { r.SetBasicAuth(env[envDDUser], env[envDDPass]) }
+
+	status, body := call(t, "GET", base+"/_mock/health", "", nil)
+	require.Equal(t, http.StatusOK, status, body)
+
+	// Tryvox: start, read the code from the outbox, check it.
+	const phone = "+4917012345678"
+	status, body = call(t, "POST", base+"/v1/verify/start", `{"to":"`+phone+`","channel":"sms"}`, tryvoxAuth)
+	require.Equal(t, http.StatusOK, status, body)
+	id := field(t, body, "data", "verification_id")
+	code := lastCode(t, base, phone)
+	status, body = call(t, "POST", base+"/v1/verify/check", `{"verification_id":"`+id+`","code":"`+code+`"}`, tryvoxAuth)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "approved", field(t, body, "data", "status"))
+
+	// dotdigital: send, read the code, validate it.
+	const number = "447700900123"
+	status, body = call(t, "POST", base+"/webapi/verify", `{"to":"`+number+`"}`, basicAuth)
+	require.Equal(t, http.StatusAccepted, status, body)
+	requestID := field(t, body, "requestId")
+	code = lastCode(t, base, number)
+	status, body = call(t, "PUT", base+"/WebApi/Verify/"+requestID+"/validate", `{"code":"`+code+`"}`, basicAuth)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "CodeVerified", field(t, body, "status"))
+
+	// Expiry: move the mock's clock past the 10 minutes.
+	status, body = call(t, "POST", base+"/v1/verify/start", `{"to":"+4917012345679","channel":"sms"}`, tryvoxAuth)
+	require.Equal(t, http.StatusOK, status, body)
+	id = field(t, body, "data", "verification_id")
+	status, body = call(t, "POST", base+"/_mock/clock", `{"advance":"11m"}`, nil)
+	require.Equal(t, http.StatusOK, status, body)
+	status, body = call(t, "GET", base+"/v1/verify/"+id, "", tryvoxAuth)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "expired", field(t, body, "data", "status"))
+
+	// SIGTERM: a clean shutdown, exit status 0.
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, wait(), "stderr: %s", stderr.String())
+	assert.Equal(t, 0, cmd.ProcessState.ExitCode())
+	log := stderr.String()
+	assert.Contains(t, log, "POST /v1/verify/start 200")
+	assert.Contains(t, log, "PUT /WebApi/Verify/"+requestID+"/validate 200")
+	assert.Contains(t, log, "POST /_mock/clock 200")
+	assert.Contains(t, log, "stopped")
+	for _, s := range secrets {
+		assert.NotContains(t, log, s)
+	}
+}
+
+// errTimeout stands for an exit that did not come.
+var errTimeout = errors.New("otpkit mock did not exit within 10 s")
+
+// call sends one request with a JSON body (when body is not empty) and
+// returns the status and the response body.
+func call(t *testing.T, method, u, body string, auth func(*http.Request)) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, u, rd)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if auth != nil {
+		auth(req)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// field returns the string at path in a JSON object.
+func field(t *testing.T, body string, path ...string) string {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal([]byte(body), &v), body)
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		require.True(t, ok, "no object at %q in %s", p, body)
+		v = m[p]
+	}
+	s, ok := v.(string)
+	require.True(t, ok, "no string at %v in %s", path, body)
+	return s
+}
+
+// lastCode reads the newest code sent to recipient from the mock's outbox.
+func lastCode(t *testing.T, base, recipient string) string {
+	t.Helper()
+	status, body := call(t, "GET", base+"/_mock/messages?to="+url.QueryEscape(recipient), "", nil)
+	require.Equal(t, http.StatusOK, status, body)
+	var msgs []struct {
+		To   string `json:"to"`
+		Code string `json:"code"`
+	}
+	require.NoError(t, json.NewDecoder(bytes.NewReader([]byte(body))).Decode(&msgs), body)
+	require.NotEmpty(t, msgs, "no message to %s", recipient)
+	return msgs[len(msgs)-1].Code
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/otpkit/otpkit/mock"
+)
+
+// shutdownTimeout bounds how long "otpkit mock" waits for requests in flight
+// (an injected Delay fault, say) when it is asked to stop.
+const shutdownTimeout = 5 * time.Second
+
+func (c *cli) mock(args []string) error {
+	fs := c.newFlags("mock", "[--addr HOST:PORT]", `
+Serve the mock of the LOX24, Tryvox and dotdigital APIs on one address, with its
+controls under /_mock/ (messages, requests, clock, faults, outcomes, reset, health).
+
+It first prints, one a line, the variables the provider commands read, for the
+address it actually bound (port 0 picks a free one), in a form a shell can source:
+  OTPKIT_BASE_URL=http://127.0.0.1:PORT
+  LOX24_TOKEN=... TRYVOX_API_KEY=... TRYVOX_TENANT_ID=...
+  DOTDIGITAL_USERNAME=... DOTDIGITAL_PASSWORD=...
+Then it logs one line per request on stderr (method, path, status, duration; never
+a header, a query or a body) until SIGINT or SIGTERM, and exits 0.
+
+Example:
+  otpkit mock --addr 127.0.0.1:0 > mock.env &
+  until grep -q DOTDIGITAL_PASSWORD mock.env; do sleep 0.1; done
+  set -a; . ./mock.env; set +a`)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
+	if _, err := fs.parse(c, args); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.cmd, err)
+	}
+	return c.serveMock(ln, mock.NewHandler())
+}
+
+// serveMock prints the environment for ln's address, serves h on ln until
+// c.ctx is done, then shuts down gracefully.
+func (c *cli) serveMock(ln net.Listener, h http.Handler) error {
+	out := bufio.NewWriter(c.stdout)
+	writeEnv(out, mockEnv(baseURL(ln.Addr())))
+	// A pipeline reads these lines while the server runs: they must leave
+	// this process now, not when it exits.
+	if err := out.Flush(); err != nil {
+		ln.Close()
+		return fmt.Errorf("%s mock: writing the environment: %w", programName, err)
+	}
+	if f, ok := c.stdout.(interface{ Sync() error }); ok {
+		_ = f.Sync() // a pipe or terminal cannot sync; nothing to do then
+	}
+
+	logger := log.New(c.stderr, "otpkit mock: ", log.Ltime|log.Lmicroseconds)
+	srv := &http.Server{
+		Handler:           logRequests(h, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          logger,
+	}
+	logger.Printf("listening on %s", ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("%s mock: %w", programName, err)
+	case <-c.ctx.Done():
+	}
+	logger.Print("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && serr != nil && err == nil {
+		err = serr
+	}
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("%s mock: shutting down: %w", programName, err)
+	}
+	logger.Print("stopped")
+	return nil
+}
+
+// mockEnv is the environment the provider commands need to talk to a mock at
+// base, in the order it is printed.
+func mockEnv(base string) [][2]string {
+	return [][2]string{
+		{envBaseURL, base},
+		{envLOX24, mock.LOX24Token},
+		{envTryvoxKey, mock.TryvoxAPIKey},
+		{envTryvoxTen, mock.TryvoxTenantID},
+		{envDDUser, mock.DotdigitalUsername},
+		{envDDPass, mock.DotdigitalPassword},
+	}
+}
+
+// writeEnv prints NAME=value lines that sh, bash, "set -a; . file" and
+// docker's --env-file all read the same.
+func writeEnv(w io.Writer, vars [][2]string) {
+	for _, kv := range vars {
+		fmt.Fprintf(w, "%s=%s\n", kv[0], shellQuote(kv[1]))
+	}
+}
+
+// shellQuote single-quotes s when a shell would otherwise split or expand it.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:/@%+=", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// baseURL is the URL clients use to reach a listener's address. A wildcard
+// address (":0", "0.0.0.0:0") is reached over loopback.
+func baseURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// logRequests logs one line per request: method, path, status and duration.
+// Never headers (credentials), the query (phone numbers) or bodies (codes).
+func logRequests(next http.Handler, logger *log.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		status := "-" // hijacked: the mock dropped the connection on purpose
+		if !rec.hijacked {
+			status = fmt.Sprint(rec.statusOr200())
+		}
+		logger.Printf("%s %s %s %s", r.Method, r.URL.EscapedPath(), status, time.Since(start).Round(time.Microsecond))
+	})
+}
+
+// statusRecorder remembers the status a handler wrote. It passes Flush and
+// Hijack through, since the mock drops connections by hijacking them.
+type statusRecorder struct {
+	http.ResponseWriter
+	status   int
+	hijacked bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) statusOr200() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
+// Flush implements http.Flusher.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack implements http.Hijacker.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := r.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("otpkit mock: the connection cannot be hijacked")
+	}
+	conn, rw, err := h.Hijack()
+	if err == nil {
+		r.hijacked = true
+	}
+	return conn, rw, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -73,7 +73,7 @@ func (d *demo) section(title string) { fmt.Fprintf(d.w, "\n== %s ==\n", title) }
 
 // say writes one transcript line: a short tag, then what happened.
 func (d *demo) say(tag, format string, args ...any) {
-	fmt.Fprintf(d.w, "  %-9s %s\n", tag, fmt.Sprintf(format, args...))
+	fmt.Fprintf(d.w, "  %-10s %s\n", tag, fmt.Sprintf(format, args...))
 }
 
 // elapsed is the mock's time since the demo started, as "+31s".

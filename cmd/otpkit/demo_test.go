@@ -35,9 +35,10 @@ func TestDemo(t *testing.T) {
 		": approved",
 		"otpkit.ErrMaxAttempts (HTTP 429 MAX_ATTEMPTS_EXCEEDED)",
 		"failed, 5 of 5 attempts used",
-		"status    expired",
+		"status     expired",
 		"too late: otpkit.ErrNotFound (HTTP 404 NOT_FOUND)",
 		"otpkit.ErrServer (HTTP 503", "not retried (1 request)",
+		"cannot reach: otpkit.ErrDeliveryFailed (HTTP 502 DELIVERY_FAILED)",
 		"with a revoked key: otpkit.ErrUnauthorized (HTTP 401 UNAUTHORIZED)",
 		// dotdigital: verify, single use, lock-out, expiry.
 		"== dotdigital: verify, then re-use the requestId ==",

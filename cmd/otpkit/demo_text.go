@@ -75,7 +75,7 @@ func describe(err error) string {
 	}
 	var ve *otpkit.ValidationError
 	if errors.As(err, &ve) {
-		return fmt.Sprintf("%s (client-side, nothing sent: %s %s)", name, ve.Field, ve.Reason)
+		return fmt.Sprintf("%s (client-side, nothing sent: %s: %s)", name, ve.Field, ve.Reason)
 	}
 	return name + " (" + err.Error() + ")"
 }

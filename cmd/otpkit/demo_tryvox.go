@@ -127,6 +127,15 @@ func (d *demo) tryvoxErrors() error {
 	}
 	d.say("check", "code with letters: %s", describe(err))
 
+	// Delivery failures are scripted per recipient and channel, as for LOX24.
+	const unreachable = "+4917000000000"
+	d.srv.SetOutcome(unreachable, otpkit.ChannelSMS, mock.OutcomeFailed)
+	_, err = d.cl.StartVerification(d.ctx, &otpkit.StartVerificationRequest{To: unreachable, Channel: otpkit.ChannelSMS})
+	if err := expectErr(err, otpkit.ErrDeliveryFailed); err != nil {
+		return fmt.Errorf("Tryvox start to an unreachable number: %w", err)
+	}
+	d.say("start", "to a number sms cannot reach: %s", describe(err))
+
 	bad, err := otpkit.NewClient(otpkit.WithBaseURL(d.srv.URL), otpkit.WithTryvoxKey("tvx_sk_test_revoked", mock.TryvoxTenantID))
 	if err != nil {
 		return err

@@ -134,6 +134,8 @@ func TestLogRequestsKeepsHijackAndStatus(t *testing.T) {
 			}
 		case "/teapot":
 			w.WriteHeader(http.StatusTeapot)
+		case "/wait": // an injected delay that the client gives up on
+			<-r.Context().Done()
 		default:
 			io.WriteString(w, "ok")
 		}
@@ -146,10 +148,14 @@ func TestLogRequestsKeepsHijackAndStatus(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 	}
-	_, err := http.Get(srv.URL + "/drop")
+	impatient := &http.Client{Timeout: 50 * time.Millisecond}
+	_, err := impatient.Get(srv.URL + "/wait")
+	require.Error(t, err, "the client gave up")
+	require.Eventually(t, func() bool { return strings.Count(buf.String(), "\n") >= 3 }, 5*time.Second, 5*time.Millisecond)
+	_, err = http.Get(srv.URL + "/drop")
 	require.Error(t, err, "the connection was dropped")
 
-	require.Eventually(t, func() bool { return strings.Count(buf.String(), "\n") >= 3 }, 5*time.Second, 5*time.Millisecond, buf.String())
+	require.Eventually(t, func() bool { return strings.Count(buf.String(), "\n") >= 4 }, 5*time.Second, 5*time.Millisecond, buf.String())
 	sc := bufio.NewScanner(strings.NewReader(buf.String()))
 	var got []string
 	for sc.Scan() {
@@ -157,6 +163,6 @@ func TestLogRequestsKeepsHijackAndStatus(t *testing.T) {
 		got = append(got, strings.Join(f[:3], " "))
 	}
 	// net/http retries a GET whose connection dropped: /drop may show twice.
-	assert.Equal(t, []string{"GET /ok 200", "GET /teapot 418", "GET /drop -"}, got[:3])
+	assert.Equal(t, []string{"GET /ok 200", "GET /teapot 418", "GET /wait -", "GET /drop -"}, got[:4])
 	assert.NotContains(t, buf.String(), "secret")
 }

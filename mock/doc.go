@@ -47,7 +47,12 @@
 //   - Tryvox: the start rate limit counts successful starts per tenant and
 //     recipient; 429 RATE_LIMITED carries Retry-After. A verification is
 //     forgotten 1 h after it expired (GET then answers 404).
-//   - dotdigital: a code nobody validated is forgotten 24 h after its
+//   - dotdigital: validUntil is read against the host's clock, as the
+//     client that computed it did (must be in the future and at most 24 h
+//     ahead), and the validity it gives is then counted on the mock's
+//     clock. So a code sent with validUntil = time.Now()+5m expires after
+//     Advance(5 * time.Minute), even with a WithClock start far from today.
+//     A code nobody validated is forgotten 24 h after its
 //     validUntil (a validate then answers 204 rather than CodeExpired).
 //   - A request whose method does not fit a known path is 405 with an
 //     Allow header; an unknown path under a provider's prefix is that

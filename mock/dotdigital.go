@@ -124,7 +124,13 @@ func (h *Handler) dotdigitalSend(w *statusWriter, r *http.Request, account int) 
 			in.ValidUntil = &t
 		}
 	}
-	for _, v := range rules.DotdigitalSendViolations(in, h.clock.now()) {
+	// Clients compute validUntil from their own clock (the otpkit client
+	// checks it against time.Now()), so the mock measures the validity
+	// against the host's clock too and then applies it on its own clock:
+	// a code valid "for 5 minutes" expires 5 minutes later on the mock's
+	// clock, whether that is manual, advanced or real.
+	wall := time.Now()
+	for _, v := range rules.DotdigitalSendViolations(in, wall) {
 		if !violationFor(fails, v.Field) {
 			fails = append(fails, v)
 		}
@@ -139,17 +145,19 @@ func (h *Handler) dotdigitalSend(w *statusWriter, r *http.Request, account int) 
 		text = in.Body
 	}
 
+	validity := dotdigitalValidity
+	if in.ValidUntil != nil {
+		validity = in.ValidUntil.Sub(wall)
+	}
+
 	now := h.lockedNow()
 	st := &h.st.dd
-	c.created, c.validUntil = now, now.Add(dotdigitalValidity)
-	if in.ValidUntil != nil {
-		c.validUntil = in.ValidUntil.UTC()
-	}
+	c.created, c.validUntil = now, now.Add(validity)
 	c.numberStatus = "Unknown"
 	if s, ok := h.st.numberStatus[normRecipient(c.phone)]; ok {
 		c.numberStatus = s
 	}
-	minutes := int((c.validUntil.Sub(now) + time.Minute - 1) / time.Minute)
+	minutes := int((validity + time.Minute - 1) / time.Minute)
 	text = strings.ReplaceAll(fillCode(text, c.code), "{{validMinutes}}", strconv.Itoa(minutes))
 	st.byID[c.id] = c
 	heap.Push(&st.expiry, c)
@@ -238,8 +246,10 @@ func decodeDotdigitalBody(w http.ResponseWriter, r *http.Request, v any, fails *
 	switch {
 	case err == nil:
 	case errors.As(err, &te) && te.Field != "":
-		*fails = append(*fails, rules.Violation{Field: te.Field, Code: rules.DotdigitalPayloadInvalid,
-			Message: te.Field + " " + typeReason(te.Type)})
+		for _, fe := range fieldTypeErrors(body, v) {
+			*fails = append(*fails, rules.Violation{Field: fe.field, Code: rules.DotdigitalPayloadInvalid,
+				Message: fe.field + " " + fe.reason})
+		}
 	default:
 		writeDotdigitalFailures(w, http.StatusBadRequest, []rules.Violation{{Code: rules.DotdigitalPayloadInvalid,
 			Message: "The request body is not a valid JSON object"}})

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"reflect"
 	"strings"
 	"time"
 
@@ -318,7 +317,9 @@ func decodeTryvoxBody(w http.ResponseWriter, r *http.Request, v any, check func(
 	switch {
 	case err == nil:
 	case errors.As(err, &te) && te.Field != "":
-		typeErrs = []tryvoxDetail{{te.Field, typeReason(te.Type)}}
+		for _, fe := range fieldTypeErrors(body, v) {
+			typeErrs = append(typeErrs, tryvoxDetail{fe.field, fe.reason})
+		}
 	default:
 		writeTryvoxError(w, http.StatusBadRequest, "VALIDATION_FAILED", tryvoxMsgBadJSON,
 			[]tryvoxDetail{{"body", "must be a JSON object"}})
@@ -352,22 +353,6 @@ func appendViolations(ds []tryvoxDetail, vs []rules.Violation) []tryvoxDetail {
 		}
 	}
 	return ds
-}
-
-func typeReason(t reflect.Type) string {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil {
-		return "has the wrong type"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "must be a string"
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		return "must be an integer"
-	}
-	return "has the wrong type"
 }
 
 func deref(s *string) string {

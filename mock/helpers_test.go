@@ -56,10 +56,19 @@ func do(h http.Handler, method, path, body string, hdr map[string]string) rawRes
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req := httptest.NewRequest(method, path, rd)
+	return serve(h, newReq(method, path, rd, hdr))
+}
+
+func newReq(method, path string, body io.Reader, hdr map[string]string) *http.Request {
+	req := httptest.NewRequest(method, path, body)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
+	return req
+}
+
+// serve runs req through h with a recorder.
+func serve(h http.Handler, req *http.Request) rawResp {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rawResp{rec.Code, rec.Header(), rec.Body.Bytes()}

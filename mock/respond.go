@@ -83,6 +83,9 @@ func writeProviderError(w http.ResponseWriter, p otpkit.Provider, status int, re
 	}
 	switch p {
 	case otpkit.ProviderLOX24:
+		if w.Header().Get("X-LOX24-REQUEST-ID") == "" { // a fault answers before serveLOX24 set one
+			w.Header()["X-Lox24-Request-Id"] = []string{newLOX24RequestID()}
+		}
 		writeLOX24Problem(w, status, lox24StatusDetail(status), nil)
 	case otpkit.ProviderTryvox:
 		writeTryvoxError(w, status, tryvoxCodeFor(status), text, nil)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +57,14 @@ func TestDemo(t *testing.T) {
 	assert.Contains(t, r.stdout, "••", "codes are masked")
 }
 
+func TestDemoLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	require.Equal(t, exitOK, runCLI(t, nil, "demo").code)
+	// The embedded server and the client's connections are gone once the
+	// demo returns (give closing connections a moment).
+	waitGoroutines(t, before)
+}
+
 func TestDemoRejectsArguments(t *testing.T) {
 	assert.Equal(t, exitUsage, runCLI(t, nil, "demo", "now").code)
 }
@@ -71,5 +81,21 @@ func TestMaskAndWrongCode(t *testing.T) {
 		for i := range c {
 			assert.NotEqual(t, c[i], w[i])
 		}
+	}
+}
+
+// waitGoroutines fails the test unless at most n goroutines run within a few
+// seconds (closing connections take a moment). It polls by hand: testify's
+// Eventually runs its condition in a goroutine of its own.
+func waitGoroutines(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > n {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			stacks := string(buf[:runtime.Stack(buf, true)])
+			t.Fatalf("%d goroutines, want at most %d:\n%s", runtime.NumGoroutine(), n, strings.TrimSpace(stacks))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

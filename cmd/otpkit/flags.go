@@ -17,6 +17,7 @@ type usageError struct {
 	msg string
 }
 
+// Error implements error.
 func (e *usageError) Error() string { return e.cmd + ": " + e.msg }
 
 func usagef(cmd, format string, args ...any) error {
@@ -130,6 +131,7 @@ func (fs *flagSet) printHelp(w io.Writer) {
 // duration such as "2m".
 type secondsValue int
 
+// String implements flag.Value; "" for the zero value, so help shows no default.
 func (s *secondsValue) String() string {
 	if s == nil || *s == 0 {
 		return ""
@@ -137,6 +139,7 @@ func (s *secondsValue) String() string {
 	return strconv.Itoa(int(*s))
 }
 
+// Set implements flag.Value.
 func (s *secondsValue) Set(v string) error {
 	if n, err := strconv.Atoi(v); err == nil {
 		*s = secondsValue(n)

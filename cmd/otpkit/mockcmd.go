@@ -172,6 +172,7 @@ type statusRecorder struct {
 	hijacked bool
 }
 
+// WriteHeader implements http.ResponseWriter, remembering the first status.
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
@@ -179,6 +180,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Write implements http.ResponseWriter; a body without a status is 200.
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK

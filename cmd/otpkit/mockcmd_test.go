@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ func parseEnvLines(t *testing.T, text string) map[string]string {
 }
 
 func TestMockCommandInProcess(t *testing.T) {
+	goroutines := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
@@ -79,6 +81,7 @@ func TestMockCommandInProcess(t *testing.T) {
 	resp.Body.Close()
 
 	require.Equal(t, exitOK, stop())
+	waitGoroutines(t, goroutines) // the server's goroutines ended with it
 	log := stderr.String()
 	assert.Regexp(t, `POST /v1/verify/start 201|POST /v1/verify/start 200`, log)
 	assert.Contains(t, log, "GET /_mock/health 200")

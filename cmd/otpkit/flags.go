@@ -64,7 +64,9 @@ func (fs *flagSet) parse(c *cli, args []string) ([]string, error) {
 				fs.printHelp(c.stdout)
 				return nil, errHelpShown
 			}
-			return nil, &usageError{cmd: fs.cmd, msg: err.Error()}
+			// The flag package names flags with one dash; the help uses two.
+			msg := strings.NewReplacer(": -", ": --", "flag -", "flag --").Replace(err.Error())
+			return nil, &usageError{cmd: fs.cmd, msg: msg}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

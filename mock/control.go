@@ -119,14 +119,14 @@ func (h *Handler) controlFaults(w http.ResponseWriter, r *http.Request) {
 		if !decodeControl(w, r, &in) {
 			return
 		}
+		if in.Remaining != nil {
+			controlError(w, http.StatusBadRequest, `"remaining" is read-only; use "count"`)
+			return
+		}
 		err := h.injectFault(in.Route, Fault{Status: in.Status, RetryAfter: time.Duration(in.RetryAfter),
 			Delay: time.Duration(in.Delay), DropConnection: in.DropConnection, Count: in.Count, AfterHandler: in.AfterHandler})
-		if err != nil || in.Remaining != nil {
-			msg := "remaining is read-only"
-			if err != nil {
-				msg = err.Error()
-			}
-			controlError(w, http.StatusBadRequest, msg)
+		if err != nil {
+			controlError(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		writeControl(w, http.StatusCreated, okBody)

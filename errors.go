@@ -185,6 +185,9 @@ type ValidationError struct {
 
 // Error describes the problem; it never contains the value.
 func (e *ValidationError) Error() string {
+	if strings.HasPrefix(e.Reason, e.Field+" ") {
+		return "otpkit: invalid request: " + e.Reason // the reason names the field
+	}
 	return "otpkit: invalid request: " + e.Field + ": " + e.Reason
 }
 
@@ -220,6 +223,9 @@ func parseAPIError(p Provider, method, path string, resp *http.Response, body []
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
+		if p == ProviderDotdigital && resp.StatusCode == http.StatusNoContent {
+			e.Message = "requestId not recognised (unknown, already verified, locked or expired)"
+		}
 	}
 	return e
 }

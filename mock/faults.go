@@ -169,7 +169,7 @@ func (h *Handler) ClearFaults() {
 }
 
 // serveFault answers a request a fault matched.
-func (h *Handler) serveFault(sw *statusWriter, r *http.Request, p otpkit.Provider, f Fault) {
+func (h *Handler) serveFault(sw *statusWriter, r *http.Request, p otpkit.Provider, path string, f Fault) {
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		select {
@@ -182,7 +182,6 @@ func (h *Handler) serveFault(sw *statusWriter, r *http.Request, p otpkit.Provide
 			return
 		}
 	}
-	path := r.URL.Path
 	if !f.AfterHandler {
 		switch {
 		case f.DropConnection:

@@ -2,11 +2,15 @@ package mock
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otpkit/otpkit"
 )
 
 func TestMethodNotAllowed(t *testing.T) {
@@ -104,4 +108,26 @@ func TestNoServerErrorForOddRequests(t *testing.T) {
 	for _, r := range srv.Requests() {
 		require.Less(t, r.Status, 500)
 	}
+}
+
+// TestRecoverTurnsPanicIntoProviderError checks the last line of defence
+// itself (no request reaches it: see TestNoServerErrorForOddRequests and
+// FuzzHandler).
+func TestRecoverTurnsPanicIntoProviderError(t *testing.T) {
+	h := NewHandler(WithClock(t0))
+	rec := httptest.NewRecorder()
+	sw := &statusWriter{ResponseWriter: rec}
+	req := newReq("POST", "/v1/verify/start", nil, nil)
+	func() {
+		defer h.finish(sw, req, "/v1/verify/start", otpkit.ProviderTryvox, t0)
+		panic("boom")
+	}()
+	assert.Equal(t, 500, rec.Code)
+	assert.JSONEq(t, `{"error":{"code":"INTERNAL_ERROR","message":"Internal Server Error"}}`, rec.Body.String())
+	assert.Equal(t, []Request{{Method: "POST", Path: "/v1/verify/start", Provider: otpkit.ProviderTryvox, Status: 500, Time: t0}}, h.Requests())
+
+	assert.PanicsWithValue(t, http.ErrAbortHandler, func() {
+		defer h.finish(&statusWriter{ResponseWriter: httptest.NewRecorder()}, req, "/x", "", t0)
+		panic(http.ErrAbortHandler)
+	}, "an aborted handler stays aborted")
 }

@@ -78,16 +78,17 @@ func (h *Handler) serveLOX24(w *statusWriter, r *http.Request, path string) {
 	ip := remoteIP(r)
 	route, id, allow := lox24RouteOf(r.Method, path)
 
+	// Body and query are read before the lock; what they say is acted on
+	// only after the checks that take precedence.
 	var create lox24CreateBody
 	var fresh *lox24Code
-	page := 1
-	badRequest := ""
+	page, badPage, tooLarge := 1, false, false
 	switch route {
 	case lox24CreateRoute:
 		body, err := readBody(r)
 		switch {
 		case err == errTooLarge:
-			badRequest = "413"
+			tooLarge = true
 		case err != nil:
 			create.malformed = "Syntax error"
 		default:
@@ -97,11 +98,9 @@ func (h *Handler) serveLOX24(w *statusWriter, r *http.Request, path string) {
 			}
 		}
 	case lox24List:
-		if p, ok := lox24Page(r); ok {
-			page = p
-		} else {
-			badRequest = lox24BadPage
-		}
+		var ok bool
+		page, ok = lox24Page(r)
+		badPage = !ok
 	}
 
 	now := h.lockedNow()
@@ -153,9 +152,9 @@ func (h *Handler) serveLOX24(w *statusWriter, r *http.Request, path string) {
 		writeJSON(w, http.StatusOK, jsonCT, marshal(out))
 
 	case lox24List:
-		if badRequest != "" {
+		if badPage {
 			h.mu.Unlock()
-			writeLOX24Problem(w, http.StatusBadRequest, badRequest, nil)
+			writeLOX24Problem(w, http.StatusBadRequest, lox24BadPage, nil)
 			return
 		}
 		out := st.lox.page(user, page)
@@ -166,7 +165,7 @@ func (h *Handler) serveLOX24(w *statusWriter, r *http.Request, path string) {
 		if fresh == nil {
 			h.mu.Unlock()
 			switch {
-			case badRequest == "413":
+			case tooLarge:
 				writeLOX24Problem(w, http.StatusRequestEntityTooLarge, "Request body is larger than 1 MiB.", nil)
 			case create.malformed != "":
 				writeLOX24Problem(w, http.StatusBadRequest, create.malformed, nil)

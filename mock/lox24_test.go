@@ -2,7 +2,6 @@ package mock
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -558,10 +557,37 @@ func TestLOX24RequestIDOnEveryResponse(t *testing.T) {
 	assert.Len(t, seen, 6, "a new id per response")
 }
 
-func TestLOX24ErrorsMatchOneSentinel(t *testing.T) {
-	// Sanity check of the client's view of every LOX24 status the mock sends.
-	srv, c := newTest(t, WithBalance(0))
-	_, err := c.CreateVerifyCode(ctx(t), &otpkit.CreateVerifyCodeRequest{Phone: lox24Phone, RoutingStrategy: smsOnly()})
-	assert.True(t, errors.Is(err, otpkit.ErrInsufficientFunds) && !errors.Is(err, otpkit.ErrInvalidRequest))
-	_ = srv
+// TestLOX24ClientAndMockAgree sends requests the client refuses to the mock
+// as they would be encoded: both name the same first broken field, since
+// both use internal/rules.
+func TestLOX24ClientAndMockAgree(t *testing.T) {
+	srv, c := newTest(t)
+	for _, req := range []*otpkit.CreateVerifyCodeRequest{
+		{Phone: "+49", RoutingStrategy: smsOnly()},
+		{Phone: lox24Phone, Code: "12", RoutingStrategy: smsOnly()},
+		{Phone: lox24Phone, CodeLength: 9, RoutingStrategy: smsOnly()},
+		{Phone: lox24Phone, Lang: "xx", RoutingStrategy: smsOnly()},
+		{Phone: lox24Phone, Payload: strings.Repeat("p", 129), RoutingStrategy: smsOnly()},
+		{Phone: lox24Phone},
+		{Phone: lox24Phone, RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS}, {Channel: otpkit.ChannelVoice}}},
+		{Phone: lox24Phone, RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelTelegram, TimeoutSec: 10}}},
+		{Phone: lox24Phone, RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelVoice, TimeoutSec: 60}}},
+		{Phone: lox24Phone, RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS, SenderID: "Too long sender"}}},
+		{Phone: lox24Phone, RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS, Template: "no code"}}},
+		{Phone: lox24Phone, RoutingStrategy: []otpkit.RoutingStep{{Channel: "fax"}}},
+	} {
+		_, err := c.CreateVerifyCode(ctx(t), req)
+		var ve *otpkit.ValidationError
+		require.ErrorAs(t, err, &ve, "%+v", req)
+
+		body, err := json.Marshal(req)
+		require.NoError(t, err)
+		r := send(t, srv, "POST", "/verify_codes", body, lox24Auth)
+		require.Equal(t, 400, r.Status, string(body))
+		var pb lox24Problem
+		require.NoError(t, json.Unmarshal(r.Body, &pb))
+		require.NotEmpty(t, pb.Violations)
+		assert.Equal(t, ve.Field, pb.Violations[0].PropertyPath, string(body))
+		assert.Equal(t, ve.Reason, pb.Violations[0].Message, string(body))
+	}
 }

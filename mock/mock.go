@@ -131,7 +131,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.nFaults.Load() > 0 {
 		if f, ok := h.takeFault(r.Method, path); ok {
 			sw.fault = true
-			h.serveFault(sw, r, p, f)
+			h.serveFault(sw, r, p, path, f)
 			return
 		}
 	}

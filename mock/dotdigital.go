@@ -140,31 +140,31 @@ func (h *Handler) dotdigitalSend(w *statusWriter, r *http.Request, account int) 
 		return
 	}
 	c := &ddCode{id: newUUID(), account: account, phone: dotdigitalPhone(in.To, in.CountryIsoCode), code: randomDigits(6)}
-	text := dotdigitalDefaultBody
-	if in.Body != "" {
-		text = in.Body
-	}
-
 	validity := dotdigitalValidity
 	if in.ValidUntil != nil {
 		validity = in.ValidUntil.Sub(wall)
 	}
-
-	now := h.lockedNow()
-	st := &h.st.dd
-	c.created, c.validUntil = now, now.Add(validity)
-	c.numberStatus = "Unknown"
-	if s, ok := h.st.numberStatus[normRecipient(c.phone)]; ok {
-		c.numberStatus = s
+	text := dotdigitalDefaultBody
+	if in.Body != "" {
+		text = in.Body
 	}
 	minutes := int((validity + time.Minute - 1) / time.Minute)
 	text = strings.ReplaceAll(fillCode(text, c.code), "{{validMinutes}}", strconv.Itoa(minutes))
-	st.byID[c.id] = c
-	heap.Push(&st.expiry, c)
-	h.st.outbox.push(Message{ID: c.id, Provider: otpkit.ProviderDotdigital, Channel: otpkit.ChannelSMS,
-		To: c.phone, Code: c.code, Text: text, Time: now})
-	out := c.wire(otpkit.CodeNotVerified, nil)
-	h.mu.Unlock()
+
+	out := func() dotdigitalWire {
+		now := h.lockedNow()
+		defer h.mu.Unlock()
+		c.created, c.validUntil = now, now.Add(validity)
+		c.numberStatus = "Unknown"
+		if s, ok := h.st.numberStatus[normRecipient(c.phone)]; ok {
+			c.numberStatus = s
+		}
+		h.st.dd.byID[c.id] = c
+		heap.Push(&h.st.dd.expiry, c)
+		h.st.outbox.push(Message{ID: c.id, Provider: otpkit.ProviderDotdigital, Channel: otpkit.ChannelSMS,
+			To: c.phone, Code: c.code, Text: text, Time: now})
+		return c.wire(otpkit.CodeNotVerified, nil)
+	}()
 	writeJSON(w, http.StatusAccepted, jsonCT, marshal(out))
 }
 
@@ -198,34 +198,38 @@ func (h *Handler) dotdigitalValidate(w *statusWriter, r *http.Request, account i
 		return
 	}
 
-	now := h.lockedNow()
-	st := &h.st.dd
-	c := st.byID[id]
-	if c == nil || c.account != account {
-		h.mu.Unlock()
+	out, found := func() (dotdigitalWire, bool) {
+		now := h.lockedNow()
+		defer h.mu.Unlock()
+		st := &h.st.dd
+		c := st.byID[id]
+		if c == nil || c.account != account {
+			return dotdigitalWire{}, false
+		}
+		var state otpkit.CodeState
+		var verified *time.Time
+		switch {
+		case !now.Before(c.validUntil):
+			state = otpkit.CodeExpired
+		case rules.CodesEqual(c.code, code):
+			state, verified = otpkit.CodeVerified, &now
+		default:
+			c.attempts++
+			state = otpkit.CodeNotVerified
+			if c.attempts >= dotdigitalMaxAttempts {
+				state = otpkit.CodeLocked
+			}
+		}
+		if state != otpkit.CodeNotVerified {
+			delete(st.byID, c.id)
+			heap.Remove(&st.expiry, c.idx)
+		}
+		return c.wire(state, verified), true
+	}()
+	if !found {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	var state otpkit.CodeState
-	var verified *time.Time
-	switch {
-	case !now.Before(c.validUntil):
-		state = otpkit.CodeExpired
-	case rules.CodesEqual(c.code, code):
-		state, verified = otpkit.CodeVerified, &now
-	default:
-		c.attempts++
-		state = otpkit.CodeNotVerified
-		if c.attempts >= dotdigitalMaxAttempts {
-			state = otpkit.CodeLocked
-		}
-	}
-	if state != otpkit.CodeNotVerified {
-		delete(st.byID, c.id)
-		heap.Remove(&st.expiry, c.idx)
-	}
-	out := c.wire(state, verified)
-	h.mu.Unlock()
 	writeJSON(w, http.StatusOK, jsonCT, marshal(out))
 }
 

@@ -70,12 +70,22 @@ const (
 	lox24Get
 )
 
+// lox24Answer is what a LOX24 request gets, decided under the lock and
+// written after it.
+type lox24Answer struct {
+	status     int
+	detail     string            // problem detail, for an error status
+	violations []rules.Violation // for a violation status
+	allow      string            // for 405
+	retryAfter time.Duration
+	body       any // for a success status
+}
+
 // serveLOX24 answers every request under /verify_codes. Precedence: IP
 // block (429), route (404/405), credentials (401, counted toward a block),
 // account (403), body (400/413/422), funds (402).
 func (h *Handler) serveLOX24(w *statusWriter, r *http.Request, path string) {
 	w.Header()["X-Lox24-Request-Id"] = []string{newLOX24RequestID()}
-	ip := remoteIP(r)
 	route, id, allow := lox24RouteOf(r.Method, path)
 
 	// Body and query are read before the lock; what they say is acted on
@@ -103,89 +113,70 @@ func (h *Handler) serveLOX24(w *statusWriter, r *http.Request, path string) {
 		badPage = !ok
 	}
 
-	now := h.lockedNow()
-	st := &h.st
-	if rec := st.lox.ips[ip]; rec != nil && rec.blockedUntil.After(now) {
-		wait := rec.blockedUntil.Sub(now)
-		h.mu.Unlock()
-		setRetryAfter(w, wait)
-		writeLOX24Problem(w, http.StatusTooManyRequests, lox24IPBlocked, nil)
-		return
-	}
-	if route == lox24Bad {
-		h.mu.Unlock()
-		if allow != "" {
-			writeMethodNotAllowed(w, otpkit.ProviderLOX24, allow)
-		} else {
-			writeLOX24Problem(w, http.StatusNotFound, lox24NotFound, nil)
+	a := func() lox24Answer {
+		now := h.lockedNow()
+		defer h.mu.Unlock()
+		ip := remoteIP(r)
+		st := &h.st
+		if rec := st.lox.ips[ip]; rec != nil && rec.blockedUntil.After(now) {
+			return lox24Answer{status: http.StatusTooManyRequests, detail: lox24IPBlocked, retryAfter: rec.blockedUntil.Sub(now)}
 		}
-		return
-	}
-	user, ok := h.lox24Users[r.Header.Get("X-LOX24-AUTH-TOKEN")]
-	if !ok {
-		blocked := h.lox24FailLocked(ip, now)
-		h.mu.Unlock()
-		if blocked {
-			setRetryAfter(w, lox24IPBlock)
-			writeLOX24Problem(w, http.StatusTooManyRequests, lox24IPBlocked, nil)
-		} else {
-			writeLOX24Problem(w, http.StatusUnauthorized, lox24Unauthorized, nil)
+		switch {
+		case route == lox24Bad && allow != "":
+			return lox24Answer{status: http.StatusMethodNotAllowed, allow: allow}
+		case route == lox24Bad:
+			return lox24Answer{status: http.StatusNotFound, detail: lox24NotFound}
 		}
-		return
-	}
-	if st.inactive {
-		h.mu.Unlock()
-		writeLOX24Problem(w, http.StatusForbidden, lox24Inactive, nil)
-		return
-	}
-
-	switch route {
-	case lox24Get:
-		c := st.lox.codes[strings.ToLower(id)]
-		if !isUUID(id) || c == nil || c.userID != user {
-			h.mu.Unlock()
-			writeLOX24Problem(w, http.StatusNotFound, lox24NotFound, nil)
-			return
+		user, ok := h.lox24Users[r.Header.Get("X-LOX24-AUTH-TOKEN")]
+		switch {
+		case !ok && h.lox24FailLocked(ip, now):
+			return lox24Answer{status: http.StatusTooManyRequests, detail: lox24IPBlocked, retryAfter: lox24IPBlock}
+		case !ok:
+			return lox24Answer{status: http.StatusUnauthorized, detail: lox24Unauthorized}
+		case st.inactive:
+			return lox24Answer{status: http.StatusForbidden, detail: lox24Inactive}
 		}
-		out := c.wire()
-		h.mu.Unlock()
-		writeJSON(w, http.StatusOK, jsonCT, marshal(out))
-
-	case lox24List:
-		if badPage {
-			h.mu.Unlock()
-			writeLOX24Problem(w, http.StatusBadRequest, lox24BadPage, nil)
-			return
-		}
-		out := st.lox.page(user, page)
-		h.mu.Unlock()
-		writeJSON(w, http.StatusOK, jsonCT, marshal(out))
-
-	case lox24CreateRoute:
-		if fresh == nil {
-			h.mu.Unlock()
-			switch {
-			case tooLarge:
-				writeLOX24Problem(w, http.StatusRequestEntityTooLarge, "Request body is larger than 1 MiB.", nil)
-			case create.malformed != "":
-				writeLOX24Problem(w, http.StatusBadRequest, create.malformed, nil)
-			default:
-				writeLOX24Violations(w, h.cfg.violationStatus, create.violations)
+		switch route {
+		case lox24Get:
+			c := st.lox.codes[strings.ToLower(id)]
+			if !isUUID(id) || c == nil || c.userID != user {
+				return lox24Answer{status: http.StatusNotFound, detail: lox24NotFound}
 			}
-			return
+			return lox24Answer{status: http.StatusOK, body: c.wire()}
+		case lox24List:
+			if badPage {
+				return lox24Answer{status: http.StatusBadRequest, detail: lox24BadPage}
+			}
+			return lox24Answer{status: http.StatusOK, body: st.lox.page(user, page)}
 		}
-		if st.balanceLimited && st.reserved+fresh.reserved > st.balance {
-			h.mu.Unlock()
-			writeLOX24Problem(w, http.StatusPaymentRequired, lox24NoFunds, nil)
-			return
+		switch {
+		case tooLarge:
+			return lox24Answer{status: http.StatusRequestEntityTooLarge, detail: "Request body is larger than 1 MiB."}
+		case create.malformed != "":
+			return lox24Answer{status: http.StatusBadRequest, detail: create.malformed}
+		case fresh == nil:
+			return lox24Answer{status: h.cfg.violationStatus, violations: create.violations}
+		case st.balanceLimited && st.reserved+fresh.reserved > st.balance:
+			return lox24Answer{status: http.StatusPaymentRequired, detail: lox24NoFunds}
 		}
 		fresh.userID, fresh.created, fresh.updated = user, now, now
 		st.reserved += fresh.reserved
 		st.lox.add(fresh)
 		out := fresh.wire() // status 0 New, before the first step starts
 		h.startStepLocked(fresh, 0, now)
-		h.mu.Unlock()
-		writeJSON(w, http.StatusCreated, jsonCT, marshal(out))
+		return lox24Answer{status: http.StatusCreated, body: out}
+	}()
+
+	switch {
+	case a.body != nil:
+		writeJSON(w, a.status, jsonCT, marshal(a.body))
+	case a.allow != "":
+		writeMethodNotAllowed(w, otpkit.ProviderLOX24, a.allow)
+	case a.violations != nil:
+		writeLOX24Violations(w, a.status, a.violations)
+	default:
+		setRetryAfter(w, a.retryAfter)
+		writeLOX24Problem(w, a.status, a.detail, nil)
 	}
 }
 

@@ -23,9 +23,9 @@ func (h *Handler) Advance(d time.Duration) {
 		return
 	}
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.clock.advance(d)
 	h.tickLocked(h.clock.now())
-	h.mu.Unlock()
 }
 
 // Messages returns the outbox, oldest first: every code the mock delivered,
@@ -176,17 +176,19 @@ func (h *Handler) Reset() {
 
 // Stats counts what the mock holds right now, after pruning.
 func (h *Handler) Stats() Stats {
-	h.lockedNow()
-	s := Stats{
-		LOX24Codes:          len(h.st.lox.codes),
-		LOX24Pending:        h.st.lox.due.Len(),
-		LOX24IPRecords:      len(h.st.lox.ips),
-		TryvoxVerifications: len(h.st.tv.byID),
-		TryvoxRateWindows:   len(h.st.tv.windows),
-		DotdigitalCodes:     len(h.st.dd.byID),
-		Messages:            h.st.outbox.len(),
-	}
-	h.mu.Unlock()
+	s := func() Stats {
+		h.lockedNow()
+		defer h.mu.Unlock()
+		return Stats{
+			LOX24Codes:          len(h.st.lox.codes),
+			LOX24Pending:        h.st.lox.due.Len(),
+			LOX24IPRecords:      len(h.st.lox.ips),
+			TryvoxVerifications: len(h.st.tv.byID),
+			TryvoxRateWindows:   len(h.st.tv.windows),
+			DotdigitalCodes:     len(h.st.dd.byID),
+			Messages:            h.st.outbox.len(),
+		}
+	}()
 	h.logMu.Lock()
 	s.Requests = h.log.len()
 	h.logMu.Unlock()

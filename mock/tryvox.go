@@ -209,45 +209,56 @@ func (h *Handler) tryvoxStart(w *statusWriter, r *http.Request, tenant string) {
 		}
 	}
 
-	now := h.lockedNow()
-	st := &h.st.tv
-	key := rateKey{tenant, v.to}
-	win := st.windows[key]
-	if wait := win.wait(now); wait > 0 {
-		h.mu.Unlock()
+	var wait time.Duration
+	refused := func() bool {
+		now := h.lockedNow()
+		defer h.mu.Unlock()
+		st := &h.st.tv
+		key := rateKey{tenant, v.to}
+		win := st.windows[key]
+		if wait = win.wait(now); wait > 0 {
+			return true
+		}
+		if h.outcomeLocked(v.to, v.channel) != OutcomeDelivered {
+			return true
+		}
+		v.created = now
+		win.add(now.UnixNano())
+		st.windows[key] = win
+		st.byID[v.id] = v
+		st.fifo.push(v)
+		h.st.outbox.push(Message{ID: v.id, Provider: otpkit.ProviderTryvox, Channel: v.channel, To: v.to,
+			Code: v.code, Text: text, Time: now})
+		return false
+	}()
+	switch {
+	case wait > 0:
 		setRetryAfter(w, wait)
 		writeTryvoxError(w, http.StatusTooManyRequests, "RATE_LIMITED", tryvoxMsgRateLimited, nil)
-		return
-	}
-	if o := h.outcomeLocked(v.to, v.channel); o != OutcomeDelivered {
-		h.mu.Unlock()
+	case refused:
 		writeTryvoxError(w, http.StatusBadGateway, "DELIVERY_FAILED", tryvoxMsgDelivery, nil)
-		return
+	default:
+		writeJSON(w, http.StatusOK, jsonCT, marshal(tryvoxData{tryvoxWire{ID: v.id, To: v.to, Channel: v.channel,
+			Status: otpkit.VerificationPending, CreatedAt: formatTryvox(v.created), ExpiresAt: formatTryvox(v.created.Add(tryvoxTTL))}}))
 	}
-	v.created = now
-	win.add(now.UnixNano())
-	st.windows[key] = win
-	st.byID[v.id] = v
-	st.fifo.push(v)
-	h.st.outbox.push(Message{ID: v.id, Provider: otpkit.ProviderTryvox, Channel: v.channel, To: v.to,
-		Code: v.code, Text: text, Time: now})
-	h.mu.Unlock()
-	writeJSON(w, http.StatusOK, jsonCT, marshal(tryvoxData{tryvoxWire{ID: v.id, To: v.to, Channel: v.channel,
-		Status: otpkit.VerificationPending, CreatedAt: formatTryvox(now), ExpiresAt: formatTryvox(now.Add(tryvoxTTL))}}))
 }
 
 func (h *Handler) tryvoxGet(w *statusWriter, id, tenant string) {
-	now := h.lockedNow()
-	v := h.st.tv.byID[id]
-	if v == nil || v.tenant != tenant {
-		h.mu.Unlock()
+	out, ok := func() (tryvoxWire, bool) {
+		now := h.lockedNow()
+		defer h.mu.Unlock()
+		v := h.st.tv.byID[id]
+		if v == nil || v.tenant != tenant {
+			return tryvoxWire{}, false
+		}
+		attempts := int(v.attempts)
+		return tryvoxWire{ID: v.id, To: v.to, Channel: v.channel, Status: v.statusAt(now), Attempts: &attempts,
+			MaxAttempts: tryvoxMaxAttempts, CreatedAt: formatTryvox(v.created), ExpiresAt: formatTryvox(v.created.Add(tryvoxTTL))}, true
+	}()
+	if !ok {
 		writeJSON(w, http.StatusNotFound, jsonCT, tryvoxNotFoundBody)
 		return
 	}
-	attempts := int(v.attempts)
-	out := tryvoxWire{ID: v.id, To: v.to, Channel: v.channel, Status: v.statusAt(now), Attempts: &attempts,
-		MaxAttempts: tryvoxMaxAttempts, CreatedAt: formatTryvox(v.created), ExpiresAt: formatTryvox(v.created.Add(tryvoxTTL))}
-	h.mu.Unlock()
 	writeJSON(w, http.StatusOK, jsonCT, marshal(tryvoxData{out}))
 }
 
@@ -266,36 +277,31 @@ func (h *Handler) tryvoxCheck(w *statusWriter, r *http.Request, tenant string) {
 	}) {
 		return
 	}
-	now := h.lockedNow()
-	v := h.st.tv.byID[*b.VerificationID]
-	var body []byte
-	status := http.StatusOK
-	switch {
-	case v == nil || v.tenant != tenant:
-		status, body = http.StatusNotFound, tryvoxCheckNotFoundBody
-	case v.status == tvFailed:
-		status, body = http.StatusTooManyRequests, tryvoxMaxAttemptsBody
-	case v.status == tvApproved || v.statusAt(now) == otpkit.VerificationExpired:
-		status, body = http.StatusNotFound, tryvoxCheckNotFoundBody
-	default:
+	status, body, approved := func() (int, []byte, tryvoxWire) {
+		now := h.lockedNow()
+		defer h.mu.Unlock()
+		v := h.st.tv.byID[*b.VerificationID]
+		switch {
+		case v == nil || v.tenant != tenant:
+			return http.StatusNotFound, tryvoxCheckNotFoundBody, tryvoxWire{}
+		case v.status == tvFailed:
+			return http.StatusTooManyRequests, tryvoxMaxAttemptsBody, tryvoxWire{}
+		case v.status == tvApproved || v.statusAt(now) == otpkit.VerificationExpired:
+			return http.StatusNotFound, tryvoxCheckNotFoundBody, tryvoxWire{}
+		}
 		v.attempts++
 		switch {
 		case rules.CodesEqual(v.code, *b.Code):
 			v.status = tvApproved
+			return http.StatusOK, nil, tryvoxWire{ID: v.id, Status: otpkit.VerificationApproved, To: v.to, Channel: v.channel}
 		case v.attempts >= tryvoxMaxAttempts:
 			v.status = tvFailed
-			status, body = http.StatusTooManyRequests, tryvoxMaxAttemptsBody
-		default:
-			status, body = http.StatusBadRequest, tryvoxInvalidCodeBody
+			return http.StatusTooManyRequests, tryvoxMaxAttemptsBody, tryvoxWire{}
 		}
-	}
-	var ok tryvoxWire
+		return http.StatusBadRequest, tryvoxInvalidCodeBody, tryvoxWire{}
+	}()
 	if status == http.StatusOK {
-		ok = tryvoxWire{ID: v.id, Status: otpkit.VerificationApproved, To: v.to, Channel: v.channel}
-	}
-	h.mu.Unlock()
-	if status == http.StatusOK {
-		body = marshal(tryvoxData{ok})
+		body = marshal(tryvoxData{approved})
 	}
 	writeJSON(w, status, jsonCT, body)
 }

@@ -57,10 +57,57 @@ func (q *queue[T]) pop() T {
 	q.head++
 	if q.head == len(q.items) {
 		q.items, q.head = q.items[:0], 0
+		if cap(q.items) >= shrinkMin {
+			q.items = nil // let the array a burst grew go
+		}
 	} else if q.head >= 64 && q.head*2 >= len(q.items) {
-		n := copy(q.items, q.items[q.head:])
-		clear(q.items[n:])
-		q.items, q.head = q.items[:n], 0
+		live := q.items[q.head:]
+		if cap(q.items) >= shrinkMin && len(live) <= cap(q.items)/4 {
+			q.items = append(make([]T, 0, 2*len(live)), live...)
+		} else {
+			n := copy(q.items, live)
+			clear(q.items[n:])
+			q.items = q.items[:n]
+		}
+		q.head = 0
 	}
 	return v
+}
+
+// shrinkMin is the capacity below which a drained map or slice keeps its
+// memory: giving back less is not worth a copy.
+const shrinkMin = 1024
+
+// shrinkMap returns m, or a copy of m sized for what it holds once that is
+// at most a quarter of *peak, the most it held since it was made. Go maps
+// never give back the room of deleted entries, so without this the maps
+// that 100,000 verifications grew would keep their size after pruning for
+// as long as the mock lives. The copy costs O(len(m)), paid for by the
+// deletions before it.
+func shrinkMap[K comparable, V any](m map[K]V, peak *int) map[K]V {
+	n := len(m)
+	if n >= *peak {
+		*peak = n
+		return m
+	}
+	if *peak < shrinkMin || n > *peak/4 {
+		return m
+	}
+	out := make(map[K]V, n)
+	for k, v := range m {
+		out[k] = v
+	}
+	*peak = n
+	return out
+}
+
+// shrinkSlice returns s, or a copy of s with room for twice its length when
+// its array is at least shrinkMin long and at most a quarter used. The
+// order is kept, so a heap stays a heap (and its elements' indexes stay
+// right).
+func shrinkSlice[S ~[]E, E any](s S) S {
+	if cap(s) < shrinkMin || len(s) > cap(s)/4 {
+		return s
+	}
+	return append(make(S, 0, 2*len(s)), s...)
 }

@@ -54,6 +54,8 @@ type state struct {
 	lox lox24State
 	tv  tryvoxState
 	dd  dotdigitalState
+
+	peaks peaks // see shrink
 }
 
 type outcomeKey struct {

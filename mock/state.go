@@ -204,4 +204,25 @@ func (h *Handler) pruneLocked(now time.Time) {
 	h.st.lox.prune(now)
 	h.st.tv.prune(now)
 	h.st.dd.prune(now)
+	h.st.shrink()
+}
+
+// peaks are the most entries each large map held since it was last made,
+// for shrinkMap.
+type peaks struct {
+	loxCodes, loxIPs, tvByID, tvWindows, ddByID int
+}
+
+// shrink gives back the memory of maps and heaps that pruning (or
+// validation) emptied to a quarter of their peak: a few comparisons when
+// nothing did, so every request can afford it.
+func (s *state) shrink() {
+	p := &s.peaks
+	s.lox.codes = shrinkMap(s.lox.codes, &p.loxCodes)
+	s.lox.ips = shrinkMap(s.lox.ips, &p.loxIPs)
+	s.lox.due = shrinkSlice(s.lox.due)
+	s.tv.byID = shrinkMap(s.tv.byID, &p.tvByID)
+	s.tv.windows = shrinkMap(s.tv.windows, &p.tvWindows)
+	s.dd.byID = shrinkMap(s.dd.byID, &p.ddByID)
+	s.dd.expiry = shrinkSlice(s.dd.expiry)
 }

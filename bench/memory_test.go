@@ -74,17 +74,24 @@ var memoryCases = []memoryCase{
 }
 
 // BenchmarkMemory measures the heap a live verification holds in the mock,
-// and what is left once they expired and were pruned. Each op starts
-// 100,000 verifications (each to its own recipient) by calling the
+// and what is left once they expired and were pruned. It calls the
 // Handler's ServeHTTP with an httptest.ResponseRecorder, so that no
-// connection or server buffer is counted; then it moves the mock's clock
-// past their lifetime and retention, which prunes them.
+// connection or server buffer is counted. Each op:
 //
-//   - live-B/verification: (heap with them live - heap of the fresh
-//     Handler) / 100,000. This includes the outbox and the request log,
-//     rings of 10,000 entries each that stay full after pruning.
-//   - pruned-B: heap after pruning - heap of the fresh Handler: what a
-//     long CI run keeps for ever (mostly the two full rings).
+//  1. makes a Handler and reads the heap (base);
+//  2. starts 10,000 verifications (DefaultRingSize: the outbox and the
+//     request log are then full) and moves the mock's clock past their
+//     lifetime and retention, which prunes them (floor: base plus the two
+//     full rings, which are bounded and never pruned);
+//  3. starts 100,000 verifications, each to its own recipient (full);
+//  4. moves the clock past their lifetime and retention again (pruned).
+//
+// Reported:
+//
+//   - live-B/verification: (full - base) / 100,000, the rings included;
+//   - rings-B: floor - base, what the full outbox and request log hold;
+//   - pruned-B: pruned - floor, what 100,000 verifications leave behind
+//     once pruned (0 is back at the baseline).
 //
 // The heap is runtime.MemStats.HeapAlloc after runtime.GC.
 //
@@ -94,33 +101,45 @@ func BenchmarkMemory(b *testing.B) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, mc := range memoryCases {
 		b.Run("provider="+mc.name, func(b *testing.B) {
-			var liveB, prunedB float64
+			var liveB, ringsB, prunedB float64
 			for b.Loop() {
 				h := mock.NewHandler(mock.WithClock(start))
 				base := heap()
-				for n := range live {
-					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, mc.request(n))
-					if rec.Code != mc.status {
-						b.Fatalf("%s start %d: status %d: %s", mc.name, n, rec.Code, rec.Body)
-					}
-				}
+				startAll(b, h, mc, 0, mock.DefaultRingSize)
+				h.Advance(mc.forget)
+				floor := heap()
+				startAll(b, h, mc, mock.DefaultRingSize, live)
 				full := heap()
 				if got := mc.held(h.Stats()); got < live {
 					b.Fatalf("the mock holds %d %s verifications, want %d", got, mc.name, live)
 				}
-				h.Advance(mc.forget) // prunes
+				h.Advance(mc.forget)
 				if got := mc.held(h.Stats()); got != 0 {
 					b.Fatalf("after pruning the mock still holds %d %s verifications", got, mc.name)
 				}
 				pruned := heap()
 				runtime.KeepAlive(h)
-				liveB += float64(full-base) / live
-				prunedB += float64(pruned) - float64(base)
+				liveB += (float64(full) - float64(base)) / live
+				ringsB += float64(floor) - float64(base)
+				prunedB += float64(pruned) - float64(floor)
 			}
-			b.ReportMetric(liveB/float64(b.N), "live-B/verification")
-			b.ReportMetric(prunedB/float64(b.N), "pruned-B")
+			n := float64(b.N)
+			b.ReportMetric(liveB/n, "live-B/verification")
+			b.ReportMetric(ringsB/n, "rings-B")
+			b.ReportMetric(prunedB/n, "pruned-B")
 		})
+	}
+}
+
+// startAll starts count verifications of mc, recipients first, first+1, ...
+func startAll(b *testing.B, h *mock.Handler, mc memoryCase, first, count int) {
+	b.Helper()
+	for n := first; n < first+count; n++ {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, mc.request(n))
+		if rec.Code != mc.status {
+			b.Fatalf("%s start %d: status %d: %s", mc.name, n, rec.Code, rec.Body)
+		}
 	}
 }
 

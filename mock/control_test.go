@@ -64,6 +64,8 @@ func TestControlMessagesAndRequests(t *testing.T) {
 		"text": "Your verification code is " + code, "time": "2026-04-09T10:00:00Z"}, msgs[0])
 	require.Equal(t, 200, ctl(t, srv, "GET", "/_mock/messages", "", &msgs))
 	assert.Len(t, msgs, 2)
+	require.Equal(t, 200, ctl(t, srv, "GET", "/_mock/messages?to=+"+tvPhone[1:], "", &msgs))
+	assert.Len(t, msgs, 1, "an unescaped + (a space once decoded) still finds the recipient")
 
 	var reqs []map[string]any
 	require.Equal(t, 200, ctl(t, srv, "GET", "/_mock/requests", "", &reqs))

@@ -57,8 +57,8 @@ type faultEntry struct {
 // every status request. dotdigital paths (/webapi/…) match in any case, as
 // the provider's do. Faults for the same request apply in the order they
 // were injected. InjectFault panics when route or f is unusable: a route not
-// starting with "/", a negative Status, Delay or RetryAfter, or a fault that
-// would do nothing.
+// starting with "/" or under /_mock/, a Status that is not an HTTP status, a
+// negative Delay or RetryAfter, or a fault that would do nothing.
 func (h *Handler) InjectFault(route string, f Fault) {
 	if err := h.injectFault(route, f); err != nil {
 		panic("mock: InjectFault: " + err.Error())
@@ -93,6 +93,9 @@ func parseFault(route string, f Fault) (*faultEntry, error) {
 	path = strings.TrimSpace(path)
 	if !strings.HasPrefix(path, "/") {
 		return nil, fmt.Errorf("route %q: want \"METHOD /path\" or \"/path\"", route)
+	}
+	if path == "/_mock" || strings.HasPrefix(path, "/_mock/") {
+		return nil, fmt.Errorf("route %q: faults never apply to the /_mock/ controls", route)
 	}
 	if strings.ContainsAny(path, " ?#") {
 		return nil, fmt.Errorf("route %q: the path may not contain spaces, a query or a fragment", route)

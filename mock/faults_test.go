@@ -121,6 +121,7 @@ func TestFaultRouteMatching(t *testing.T) {
 		{"/x", Fault{}},
 		{"/x", Fault{Status: 42}},
 		{"/x", Fault{Status: 500, Delay: -1}},
+		{"GET /_mock/health", Fault{Status: 500}},
 	} {
 		assert.Panics(t, func() { h.InjectFault(bad.route, bad.f) }, bad.route)
 	}

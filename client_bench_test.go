@@ -90,6 +90,7 @@ func plainCall(b *testing.B, hc *http.Client, method, url string, header map[str
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		b.Fatal(err)
 	}
+	_, _ = io.Copy(io.Discard, resp.Body) // to EOF, so the connection is reused
 }
 
 var (
@@ -98,47 +99,60 @@ var (
 	ddHeaders     = map[string]string{"Authorization": "Basic YXBpdXNlci1hYjEyOnA0c3N3MHJkLVMzQ1JFVA=="}
 )
 
+// compare runs the plain call first, then otpkit's, as the sub-benchmarks
+// impl=plain and impl=otpkit, so that benchstat -col /impl puts the plain
+// call in the base column and prints otpkit's ratio to it.
+func compare(b *testing.B, plain, viaOtpkit func(b *testing.B)) {
+	b.Run("impl=plain", func(b *testing.B) {
+		b.ReportAllocs()
+		plain(b)
+	})
+	b.Run("impl=otpkit", func(b *testing.B) {
+		b.ReportAllocs()
+		viaOtpkit(b)
+	})
+}
+
+// The per-call benchmarks. Reproduce the figures in BENCHMARKS.md with
+//
+//	go test -run XXX -bench 'GetStatus|CheckCode|CreateVerifyCode|ValidateCode' -benchmem -count 10 . | tee p.txt
+//	benchstat -col /impl p.txt
+
 func BenchmarkGetStatus(b *testing.B) {
 	srv := cannedServer(b)
-	b.Run("otpkit", func(b *testing.B) {
+	compare(b, func(b *testing.B) {
+		hc := plainClient()
+		for b.Loop() {
+			var env struct{ Data otpkit.Verification }
+			plainCall(b, hc, http.MethodGet, srv.URL+"/v1/verify/ver_abc123", tryvoxHeaders, nil, &env)
+		}
+	}, func(b *testing.B) {
 		c := benchClient(b, srv.URL)
 		ctx := context.Background()
-		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.GetStatus(ctx, "ver_abc123"); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	b.Run("plain", func(b *testing.B) {
-		hc := plainClient()
-		b.ReportAllocs()
-		for b.Loop() {
-			var env struct{ Data otpkit.Verification }
-			plainCall(b, hc, http.MethodGet, srv.URL+"/v1/verify/ver_abc123", tryvoxHeaders, nil, &env)
-		}
-	})
 }
 
 func BenchmarkCheckCode(b *testing.B) {
 	srv := cannedServer(b)
-	b.Run("otpkit", func(b *testing.B) {
+	compare(b, func(b *testing.B) {
+		hc := plainClient()
+		body := map[string]string{"verification_id": "ver_abc123", "code": "123456"}
+		for b.Loop() {
+			var env struct{ Data otpkit.Verification }
+			plainCall(b, hc, http.MethodPost, srv.URL+"/v1/verify/check", tryvoxHeaders, body, &env)
+		}
+	}, func(b *testing.B) {
 		c := benchClient(b, srv.URL)
 		ctx := context.Background()
-		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.CheckCode(ctx, "ver_abc123", "123456"); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-	b.Run("plain", func(b *testing.B) {
-		hc := plainClient()
-		body := map[string]string{"verification_id": "ver_abc123", "code": "123456"}
-		b.ReportAllocs()
-		for b.Loop() {
-			var env struct{ Data otpkit.Verification }
-			plainCall(b, hc, http.MethodPost, srv.URL+"/v1/verify/check", tryvoxHeaders, body, &env)
 		}
 	})
 }
@@ -146,45 +160,39 @@ func BenchmarkCheckCode(b *testing.B) {
 func BenchmarkCreateVerifyCode(b *testing.B) {
 	srv := cannedServer(b)
 	req := validCreate()
-	b.Run("otpkit", func(b *testing.B) {
+	compare(b, func(b *testing.B) {
+		hc := plainClient()
+		for b.Loop() {
+			var vc otpkit.VerifyCode
+			plainCall(b, hc, http.MethodPost, srv.URL+"/verify_codes", lox24Headers, req, &vc)
+		}
+	}, func(b *testing.B) {
 		c := benchClient(b, srv.URL)
 		ctx := context.Background()
-		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.CreateVerifyCode(ctx, req); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	b.Run("plain", func(b *testing.B) {
-		hc := plainClient()
-		b.ReportAllocs()
-		for b.Loop() {
-			var vc otpkit.VerifyCode
-			plainCall(b, hc, http.MethodPost, srv.URL+"/verify_codes", lox24Headers, req, &vc)
-		}
-	})
 }
 
 func BenchmarkValidateCode(b *testing.B) {
 	srv := cannedServer(b)
-	b.Run("otpkit", func(b *testing.B) {
+	compare(b, func(b *testing.B) {
+		hc := plainClient()
+		body := map[string]string{"code": "123456"}
+		for b.Loop() {
+			var st otpkit.CodeStatus
+			plainCall(b, hc, http.MethodPut, srv.URL+"/WebApi/Verify/"+ddRequestID+"/validate", ddHeaders, body, &st)
+		}
+	}, func(b *testing.B) {
 		c := benchClient(b, srv.URL)
 		ctx := context.Background()
-		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.ValidateCode(ctx, ddRequestID, "123456"); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-	b.Run("plain", func(b *testing.B) {
-		hc := plainClient()
-		body := map[string]string{"code": "123456"}
-		b.ReportAllocs()
-		for b.Loop() {
-			var st otpkit.CodeStatus
-			plainCall(b, hc, http.MethodPut, srv.URL+"/WebApi/Verify/"+ddRequestID+"/validate", ddHeaders, body, &st)
 		}
 	})
 }

@@ -68,8 +68,10 @@ type Client struct {
 	timeout    time.Duration // 0: not set by the user
 	retry      RetryPolicy
 	userAgent  string
-	// userAgentHeader is userAgent as a ready header value.
-	userAgentHeader []string
+	// The header values every call sends, made once: a call puts these
+	// slices into its request instead of allocating its own (net/http only
+	// reads them).
+	userAgentHeader, lox24Header, tryvoxAuthHeader, tryvoxTenantHeader, dotdigitalHeader []string
 	logger          *slog.Logger
 
 	rc *retryablehttp.Client
@@ -117,6 +119,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	rcHTTP.Transport = keepIdle{c.httpClient.Transport}
 	c.lox24EP, c.tryvoxEP, c.dotdigitalEP = newEndpoint(c.lox24URL), newEndpoint(c.tryvoxURL), newEndpoint(c.dotdigitalURL)
 	c.userAgentHeader = []string{c.userAgent}
+	c.lox24Header = []string{c.lox24Token}
+	c.tryvoxAuthHeader, c.tryvoxTenantHeader = []string{c.tryvoxAuth}, []string{c.tryvoxTenant}
+	c.dotdigitalHeader = []string{c.dotdigitalAuth}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:   &rcHTTP,
 		Logger:       nil, // retryablehttp's own debug lines are off; we log ourselves
@@ -520,12 +525,12 @@ func (c *Client) setHeaders(h http.Header, p Provider, hasBody bool) {
 	}
 	switch p {
 	case ProviderLOX24:
-		h["X-Lox24-Auth-Token"] = []string{c.lox24Token}
+		h["X-Lox24-Auth-Token"] = c.lox24Header
 	case ProviderTryvox:
-		h["Authorization"] = []string{c.tryvoxAuth}
-		h["X-Tenant-Id"] = []string{c.tryvoxTenant}
+		h["Authorization"] = c.tryvoxAuthHeader
+		h["X-Tenant-Id"] = c.tryvoxTenantHeader
 	case ProviderDotdigital:
-		h["Authorization"] = []string{c.dotdigitalAuth}
+		h["Authorization"] = c.dotdigitalHeader
 	}
 }
 

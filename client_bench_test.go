@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/otpkit/otpkit"
 )
@@ -99,100 +101,158 @@ var (
 	ddHeaders     = map[string]string{"Authorization": "Basic YXBpdXNlci1hYjEyOnA0c3N3MHJkLVMzQ1JFVA=="}
 )
 
-// compare runs the plain call first, then otpkit's, as the sub-benchmarks
-// impl=plain and impl=otpkit, so that benchstat -col /impl puts the plain
-// call in the base column and prints otpkit's ratio to it.
-func compare(b *testing.B, plain, viaOtpkit func(b *testing.B)) {
-	b.Run("impl=plain", func(b *testing.B) {
-		b.ReportAllocs()
-		plain(b)
-	})
-	b.Run("impl=otpkit", func(b *testing.B) {
-		b.ReportAllocs()
-		viaOtpkit(b)
-	})
+// perCall is one call of the per-call benchmarks, written both ways. Each
+// function makes the call once and fails b on any error.
+type perCall struct {
+	name   string
+	plain  func(b *testing.B, hc *http.Client, url string)
+	otpkit func(b *testing.B, c *otpkit.Client)
 }
 
-// The per-call benchmarks. Reproduce the figures in BENCHMARKS.md with
+var perCalls = []perCall{
+	{"GetStatus", func(b *testing.B, hc *http.Client, url string) {
+		var env struct{ Data otpkit.Verification }
+		plainCall(b, hc, http.MethodGet, url+"/v1/verify/ver_abc123", tryvoxHeaders, nil, &env)
+	}, func(b *testing.B, c *otpkit.Client) {
+		if _, err := c.GetStatus(context.Background(), "ver_abc123"); err != nil {
+			b.Fatal(err)
+		}
+	}},
+	{"CheckCode", func(b *testing.B, hc *http.Client, url string) {
+		body := struct {
+			VerificationID string `json:"verification_id"`
+			Code           string `json:"code"`
+		}{"ver_abc123", "123456"}
+		var env struct{ Data otpkit.Verification }
+		plainCall(b, hc, http.MethodPost, url+"/v1/verify/check", tryvoxHeaders, body, &env)
+	}, func(b *testing.B, c *otpkit.Client) {
+		if _, err := c.CheckCode(context.Background(), "ver_abc123", "123456"); err != nil {
+			b.Fatal(err)
+		}
+	}},
+	{"CreateVerifyCode", func(b *testing.B, hc *http.Client, url string) {
+		var vc otpkit.VerifyCode
+		plainCall(b, hc, http.MethodPost, url+"/verify_codes", lox24Headers, benchCreate, &vc)
+	}, func(b *testing.B, c *otpkit.Client) {
+		if _, err := c.CreateVerifyCode(context.Background(), benchCreate); err != nil {
+			b.Fatal(err)
+		}
+	}},
+	{"ValidateCode", func(b *testing.B, hc *http.Client, url string) {
+		body := struct {
+			Code string `json:"code"`
+		}{"123456"}
+		var st otpkit.CodeStatus
+		plainCall(b, hc, http.MethodPut, url+"/WebApi/Verify/"+ddRequestID+"/validate", ddHeaders, body, &st)
+	}, func(b *testing.B, c *otpkit.Client) {
+		if _, err := c.ValidateCode(context.Background(), ddRequestID, "123456"); err != nil {
+			b.Fatal(err)
+		}
+	}},
+}
+
+var benchCreate = validCreate()
+
+// The per-call benchmarks, BenchmarkGetStatus and the others, run the
+// plain call, then otpkit's, as the sub-benchmarks impl=plain and
+// impl=otpkit, so that benchstat -col /impl puts the plain call in the
+// base column and prints otpkit's ratio to it:
 //
 //	go test -run XXX -bench 'GetStatus|CheckCode|CreateVerifyCode|ValidateCode' -benchmem -count 10 . | tee p.txt
 //	benchstat -col /impl p.txt
+//
+// allocs/op counts the whole process, so it includes the in-process
+// server's allocations; the difference between the two is the client's.
 
-func BenchmarkGetStatus(b *testing.B) {
+func BenchmarkGetStatus(b *testing.B)        { benchCall(b, "GetStatus") }
+func BenchmarkCheckCode(b *testing.B)        { benchCall(b, "CheckCode") }
+func BenchmarkCreateVerifyCode(b *testing.B) { benchCall(b, "CreateVerifyCode") }
+func BenchmarkValidateCode(b *testing.B)     { benchCall(b, "ValidateCode") }
+
+func benchCall(b *testing.B, name string) {
 	srv := cannedServer(b)
-	compare(b, func(b *testing.B) {
+	pc := findCall(b, name)
+	b.Run("impl=plain", func(b *testing.B) {
 		hc := plainClient()
+		b.ReportAllocs()
 		for b.Loop() {
-			var env struct{ Data otpkit.Verification }
-			plainCall(b, hc, http.MethodGet, srv.URL+"/v1/verify/ver_abc123", tryvoxHeaders, nil, &env)
+			pc.plain(b, hc, srv.URL)
 		}
-	}, func(b *testing.B) {
+	})
+	b.Run("impl=otpkit", func(b *testing.B) {
 		c := benchClient(b, srv.URL)
-		ctx := context.Background()
+		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := c.GetStatus(ctx, "ver_abc123"); err != nil {
-				b.Fatal(err)
-			}
+			pc.otpkit(b, c)
 		}
 	})
 }
 
-func BenchmarkCheckCode(b *testing.B) {
-	srv := cannedServer(b)
-	compare(b, func(b *testing.B) {
-		hc := plainClient()
-		body := map[string]string{"verification_id": "ver_abc123", "code": "123456"}
-		for b.Loop() {
-			var env struct{ Data otpkit.Verification }
-			plainCall(b, hc, http.MethodPost, srv.URL+"/v1/verify/check", tryvoxHeaders, body, &env)
+func findCall(b *testing.B, name string) perCall {
+	for _, pc := range perCalls {
+		if pc.name == name {
+			return pc
 		}
-	}, func(b *testing.B) {
-		c := benchClient(b, srv.URL)
-		ctx := context.Background()
-		for b.Loop() {
-			if _, err := c.CheckCode(ctx, "ver_abc123", "123456"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	}
+	b.Fatalf("no call %s", name)
+	return perCall{}
 }
 
-func BenchmarkCreateVerifyCode(b *testing.B) {
+// BenchmarkOverhead measures the same four calls paired: plain and otpkit
+// alternate in slices of 250 calls, so that load from other processes on a
+// shared machine weighs on both alike. One op is one call each way.
+// Reported, per call: plain-ns/call, otpkit-ns/call, their ratio
+// otpkit/plain (goal: at most 1.15), and extra-allocs/call, otpkit's
+// allocations minus the plain call's (goal: at most 15), counted with
+// runtime.ReadMemStats around each slice.
+//
+//	go test -run XXX -bench Overhead -count 10 . | tee o.txt
+//	benchstat o.txt
+func BenchmarkOverhead(b *testing.B) {
 	srv := cannedServer(b)
-	req := validCreate()
-	compare(b, func(b *testing.B) {
-		hc := plainClient()
-		for b.Loop() {
-			var vc otpkit.VerifyCode
-			plainCall(b, hc, http.MethodPost, srv.URL+"/verify_codes", lox24Headers, req, &vc)
-		}
-	}, func(b *testing.B) {
-		c := benchClient(b, srv.URL)
-		ctx := context.Background()
-		for b.Loop() {
-			if _, err := c.CreateVerifyCode(ctx, req); err != nil {
-				b.Fatal(err)
+	for _, pc := range perCalls {
+		b.Run("call="+pc.name, func(b *testing.B) {
+			hc := plainClient()
+			c := benchClient(b, srv.URL)
+			impls := [2]func(){
+				func() { pc.plain(b, hc, srv.URL) },
+				func() { pc.otpkit(b, c) },
 			}
-		}
-	})
+			var took [2]time.Duration
+			var allocs [2]uint64
+			const slice = 250
+			b.ResetTimer()
+			for done, round := 0, 0; done < b.N; round++ {
+				n := min(slice, b.N-done)
+				for k := range 2 {
+					impl := (k + round) % 2 // plain first in even rounds, otpkit first in odd ones
+					d, a := measureSlice(n, impls[impl])
+					took[impl] += d
+					allocs[impl] += a
+				}
+				done += n
+			}
+			b.StopTimer()
+			n := float64(b.N)
+			b.ReportMetric(float64(took[0].Nanoseconds())/n, "plain-ns/call")
+			b.ReportMetric(float64(took[1].Nanoseconds())/n, "otpkit-ns/call")
+			b.ReportMetric(float64(took[1])/float64(took[0]), "otpkit/plain")
+			b.ReportMetric(float64(allocs[0])/n, "plain-allocs/call")
+			b.ReportMetric((float64(allocs[1])-float64(allocs[0]))/n, "extra-allocs/call")
+		})
+	}
 }
 
-func BenchmarkValidateCode(b *testing.B) {
-	srv := cannedServer(b)
-	compare(b, func(b *testing.B) {
-		hc := plainClient()
-		body := map[string]string{"code": "123456"}
-		for b.Loop() {
-			var st otpkit.CodeStatus
-			plainCall(b, hc, http.MethodPut, srv.URL+"/WebApi/Verify/"+ddRequestID+"/validate", ddHeaders, body, &st)
-		}
-	}, func(b *testing.B) {
-		c := benchClient(b, srv.URL)
-		ctx := context.Background()
-		for b.Loop() {
-			if _, err := c.ValidateCode(ctx, ddRequestID, "123456"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+// measureSlice makes n calls with call and returns the time they took and
+// the allocations the process made meanwhile.
+func measureSlice(n int, call func()) (time.Duration, uint64) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for range n {
+		call()
+	}
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return took, after.Mallocs - before.Mallocs
 }

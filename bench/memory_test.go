@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -73,6 +74,14 @@ var memoryCases = []memoryCase{
 	},
 }
 
+// keepLive makes BenchmarkMemory stop before the final pruning and keep
+// the Handler, so that -memprofile (with -memprofilerate 64, read with
+// -sample_index=inuse_space) shows what the live verifications hold.
+var keepLive = flag.Bool("keeplive", false, "BenchmarkMemory: keep the live verifications for -memprofile (no pruned-B)")
+
+// kept is the Handler -keeplive keeps reachable.
+var kept *mock.Handler
+
 // BenchmarkMemory measures the heap a live verification holds in the mock,
 // and what is left once they expired and were pruned. It calls the
 // Handler's ServeHTTP with an httptest.ResponseRecorder, so that no
@@ -97,6 +106,11 @@ var memoryCases = []memoryCase{
 //
 //	go test -run XXX -bench Memory -count 6 ./bench | tee m.txt
 //	benchstat m.txt
+//
+// and the profile of what live verifications hold with
+//
+//	go test -run XXX -bench Memory/provider=tryvox -benchtime 1x -memprofile mem.out -memprofilerate 64 ./bench -args -keeplive
+//	go tool pprof -sample_index=inuse_space -top mem.out
 func BenchmarkMemory(b *testing.B) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, mc := range memoryCases {
@@ -113,20 +127,26 @@ func BenchmarkMemory(b *testing.B) {
 				if got := mc.held(h.Stats()); got < live {
 					b.Fatalf("the mock holds %d %s verifications, want %d", got, mc.name, live)
 				}
+				liveB += (float64(full) - float64(base)) / live
+				ringsB += float64(floor) - float64(base)
+				if *keepLive {
+					kept = h
+					continue
+				}
 				h.Advance(mc.forget)
 				if got := mc.held(h.Stats()); got != 0 {
 					b.Fatalf("after pruning the mock still holds %d %s verifications", got, mc.name)
 				}
 				pruned := heap()
 				runtime.KeepAlive(h)
-				liveB += (float64(full) - float64(base)) / live
-				ringsB += float64(floor) - float64(base)
 				prunedB += float64(pruned) - float64(floor)
 			}
 			n := float64(b.N)
 			b.ReportMetric(liveB/n, "live-B/verification")
 			b.ReportMetric(ringsB/n, "rings-B")
-			b.ReportMetric(prunedB/n, "pruned-B")
+			if !*keepLive {
+				b.ReportMetric(prunedB/n, "pruned-B")
+			}
 		})
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -72,7 +73,7 @@ type Client struct {
 	// slices into its request instead of allocating its own (net/http only
 	// reads them).
 	userAgentHeader, lox24Header, tryvoxAuthHeader, tryvoxTenantHeader, dotdigitalHeader []string
-	logger          *slog.Logger
+	logger                                                                               *slog.Logger
 
 	rc *retryablehttp.Client
 }
@@ -332,8 +333,9 @@ func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 
 // Format implements fmt.Formatter: a Client prints which providers it has
-// credentials for, never the credentials.
-func (c *Client) Format(f fmt.State, _ rune) {
+// credentials for, never the credentials. It has a value receiver so that a
+// Client value (*c, or a field of a struct being printed) hides them too.
+func (c Client) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "otpkit.Client{lox24:%t tryvox:%t dotdigital:%t}",
 		c.lox24Token != "", c.tryvoxAuth != "", c.dotdigitalAuth != "")
 }
@@ -479,14 +481,20 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 
 // badResponse is the error for a success status whose body cannot be used.
 // It matches ErrServer.
+// The body is kept for diagnosis with the values of "code" members
+// redacted: a LOX24 success body carries the verification code.
 func (c *Client) badResponse(r request, resp *http.Response, msg string, body []byte) *APIError {
 	e := parseAPIError(r.provider, r.method, r.path, resp, nil)
 	e.Message = msg
 	if len(body) > 0 {
+		body = codeMember.ReplaceAll(body, []byte(`"code":"`+redacted+`"`))
 		e.Body = bytes.Clone(body[:min(len(body), maxErrorBody)])
 	}
 	return e
 }
+
+// codeMember matches a JSON member "code" with a string value.
+var codeMember = regexp.MustCompile(`"code"\s*:\s*"(?:[^"\\]|\\.)*"`)
 
 // endpoint is a provider's base URL, split once for building and logging.
 type endpoint struct {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Provider names the API an error came from.
@@ -316,12 +317,17 @@ func parseDotdigitalError(e *APIError, body []byte) {
 // plainText turns a non-JSON body into a short message: a line of text is
 // kept, markup (an HTML error page) and binary are dropped.
 func plainText(body []byte) string {
-	s := strings.TrimSpace(string(body))
+	// A byte-order mark (common before the HTML pages of some servers)
+	// would hide the markup.
+	s := strings.TrimSpace(strings.TrimPrefix(string(body), "\ufeff"))
 	if s == "" || strings.HasPrefix(s, "<") || strings.ContainsAny(s, "\x00{[") {
 		return ""
 	}
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
+	}
+	if !utf8.ValidString(s) { // binary, not a message
+		return ""
 	}
 	if len(s) > 200 {
 		s = s[:200]

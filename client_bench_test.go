@@ -60,7 +60,7 @@ func plainClient() *http.Client {
 }
 
 // plainCall is the hand-written baseline: encode, send with the provider's
-// headers, check the status, decode.
+// headers, check the status, decode into the integration's own struct.
 func plainCall(b *testing.B, hc *http.Client, method, url string, header map[string]string, body, out any) {
 	var rd io.Reader
 	if body != nil {
@@ -109,9 +109,62 @@ type perCall struct {
 	otpkit func(b *testing.B, c *otpkit.Client)
 }
 
+// What a hand-written integration declares to decode the answers: the
+// wire fields as they come (timestamps as numbers or strings), no decoders
+// of its own.
+type (
+	plainVerification struct {
+		ID          string `json:"verification_id"`
+		To          string `json:"to"`
+		Channel     string `json:"channel"`
+		Status      string `json:"status"`
+		Attempts    int    `json:"attempts"`
+		MaxAttempts int    `json:"max_attempts"`
+		CreatedAt   string `json:"created_at"`
+		ExpiresAt   string `json:"expires_at"`
+	}
+	plainVerifyCode struct {
+		ID              string  `json:"id"`
+		UserID          int     `json:"user_id"`
+		Phone           string  `json:"phone"`
+		Code            *string `json:"code"`
+		CodeLength      *int    `json:"code_length"`
+		Lang            string  `json:"lang"`
+		RoutingStrategy []struct {
+			Channel    string `json:"channel"`
+			TimeoutSec int    `json:"timeout_sec"`
+			SenderID   string `json:"sender_id"`
+			Template   string `json:"template"`
+		} `json:"routing_strategy"`
+		Status           int     `json:"status"`
+		DeliveredChannel *string `json:"delivered_channel"`
+		Cost             *int    `json:"cost"`
+		Currency         *string `json:"currency"`
+		Payload          *string `json:"payload"`
+		CreatedAt        int64   `json:"created_at"`
+		UpdatedAt        int64   `json:"updated_at"`
+		History          []struct {
+			ID          string  `json:"id"`
+			Channel     string  `json:"channel"`
+			Status      int     `json:"status"`
+			ProcessedAt int64   `json:"processed_at"`
+			ExternalID  *string `json:"external_id"`
+		} `json:"history"`
+		IsCodeDeleted bool `json:"is_code_deleted"`
+	}
+	plainCodeStatus struct {
+		RequestID    string  `json:"requestId"`
+		PhoneNumber  string  `json:"phoneNumber"`
+		Status       string  `json:"status"`
+		NumberStatus string  `json:"numberStatus"`
+		Created      string  `json:"created"`
+		Verified     *string `json:"verified"`
+	}
+)
+
 var perCalls = []perCall{
 	{"GetStatus", func(b *testing.B, hc *http.Client, url string) {
-		var env struct{ Data otpkit.Verification }
+		var env struct{ Data plainVerification }
 		plainCall(b, hc, http.MethodGet, url+"/v1/verify/ver_abc123", tryvoxHeaders, nil, &env)
 	}, func(b *testing.B, c *otpkit.Client) {
 		if _, err := c.GetStatus(context.Background(), "ver_abc123"); err != nil {
@@ -123,7 +176,7 @@ var perCalls = []perCall{
 			VerificationID string `json:"verification_id"`
 			Code           string `json:"code"`
 		}{"ver_abc123", "123456"}
-		var env struct{ Data otpkit.Verification }
+		var env struct{ Data plainVerification }
 		plainCall(b, hc, http.MethodPost, url+"/v1/verify/check", tryvoxHeaders, body, &env)
 	}, func(b *testing.B, c *otpkit.Client) {
 		if _, err := c.CheckCode(context.Background(), "ver_abc123", "123456"); err != nil {
@@ -131,7 +184,7 @@ var perCalls = []perCall{
 		}
 	}},
 	{"CreateVerifyCode", func(b *testing.B, hc *http.Client, url string) {
-		var vc otpkit.VerifyCode
+		var vc plainVerifyCode
 		plainCall(b, hc, http.MethodPost, url+"/verify_codes", lox24Headers, benchCreate, &vc)
 	}, func(b *testing.B, c *otpkit.Client) {
 		if _, err := c.CreateVerifyCode(context.Background(), benchCreate); err != nil {
@@ -142,7 +195,7 @@ var perCalls = []perCall{
 		body := struct {
 			Code string `json:"code"`
 		}{"123456"}
-		var st otpkit.CodeStatus
+		var st plainCodeStatus
 		plainCall(b, hc, http.MethodPut, url+"/WebApi/Verify/"+ddRequestID+"/validate", ddHeaders, body, &st)
 	}, func(b *testing.B, c *otpkit.Client) {
 		if _, err := c.ValidateCode(context.Background(), ddRequestID, "123456"); err != nil {

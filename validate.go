@@ -23,11 +23,12 @@ func (c *Client) SendCode(ctx context.Context, req *SendCodeRequest) (*CodeStatu
 	if err := firstViolation(rules.DotdigitalSendViolations(in, time.Now())); err != nil {
 		return nil, err
 	}
-	st := new(CodeStatus)
-	if err := c.do(ctx, request{provider: ProviderDotdigital, method: http.MethodPost, path: "/webapi/verify", body: req, write: true}, st); err != nil {
+	var out codeStatusIn
+	if err := c.do(ctx, request{provider: ProviderDotdigital, method: http.MethodPost, path: "/webapi/verify", body: req, write: true}, &out); err != nil {
 		return nil, err
 	}
-	return st, nil
+	st := out.model()
+	return &st, nil
 }
 
 // ValidateCode checks the code the user entered for requestID (PUT
@@ -48,9 +49,10 @@ func (c *Client) ValidateCode(ctx context.Context, requestID, code string) (*Cod
 	body := struct {
 		Code string `json:"code"`
 	}{code}
-	st := new(CodeStatus)
-	if err := c.do(ctx, request{provider: ProviderDotdigital, method: http.MethodPut, path: path, body: body, write: true}, st); err != nil {
+	var in codeStatusIn
+	if err := c.do(ctx, request{provider: ProviderDotdigital, method: http.MethodPut, path: path, body: body, write: true}, &in); err != nil {
 		return nil, err
 	}
-	return st, nil
+	st := in.model()
+	return &st, nil
 }

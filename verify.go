@@ -7,9 +7,10 @@ import (
 	"github.com/otpkit/otpkit/internal/rules"
 )
 
-// tryvoxEnvelope is Tryvox's success body, {"data":{…}}.
+// tryvoxEnvelope is Tryvox's success body, {"data":{…}}. A missing or
+// null data leaves Data.ID empty.
 type tryvoxEnvelope struct {
-	Data *Verification `json:"data"`
+	Data verificationIn `json:"data"`
 }
 
 // StartVerification sends a code over req.Channel to req.To (POST
@@ -66,9 +67,10 @@ func (c *Client) tryvox(ctx context.Context, r request) (*Verification, error) {
 	if err := c.do(ctx, r, &env); err != nil {
 		return nil, err
 	}
-	if env.Data == nil || env.Data.ID == "" {
+	if env.Data.ID == "" {
 		return nil, &APIError{Provider: ProviderTryvox, StatusCode: http.StatusOK, Method: r.method, Path: r.path,
 			Message: `the response has no "data" object with a verification_id`}
 	}
-	return env.Data, nil
+	v := env.Data.model()
+	return &v, nil
 }

@@ -25,12 +25,13 @@ func (c *Client) CreateVerifyCode(ctx context.Context, req *CreateVerifyCodeRequ
 	if err := validateCreateVerifyCode(req); err != nil {
 		return nil, err
 	}
-	vc := new(VerifyCode)
-	err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodPost, path: "/verify_codes", body: req, write: true}, vc)
+	var in verifyCodeIn
+	err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodPost, path: "/verify_codes", body: req, write: true}, &in)
 	if err != nil {
 		return nil, err
 	}
-	return vc, nil
+	vc := in.model()
+	return &vc, nil
 }
 
 // GetVerifyCode returns the verify code with the given id (GET
@@ -42,11 +43,12 @@ func (c *Client) GetVerifyCode(ctx context.Context, id string) (*VerifyCode, err
 	if err != nil {
 		return nil, err
 	}
-	vc := new(VerifyCode)
-	if err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodGet, path: path}, vc); err != nil {
+	var in verifyCodeIn
+	if err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodGet, path: path}, &in); err != nil {
 		return nil, err
 	}
-	return vc, nil
+	vc := in.model()
+	return &vc, nil
 }
 
 // ListVerifyCodes returns one page of verify codes, newest first (GET
@@ -64,12 +66,13 @@ func (c *Client) ListVerifyCodes(ctx context.Context, opts *ListVerifyCodesOptio
 		}
 		q = v.Encode()
 	}
-	var list []VerifyCode
-	if err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodGet, path: "/verify_codes", query: q}, &list); err != nil {
+	var in []verifyCodeIn
+	if err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodGet, path: "/verify_codes", query: q}, &in); err != nil {
 		return nil, err
 	}
-	if list == nil {
-		list = []VerifyCode{}
+	list := make([]VerifyCode, len(in))
+	for i := range in {
+		list[i] = in[i].model()
 	}
 	return list, nil
 }

@@ -88,18 +88,22 @@ func (ti *timeIn[L]) UnmarshalJSON(b []byte) error {
 	var s string
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
 		s = string(b[1 : len(b)-1])
-	} else if err := json.Unmarshal(b, &s); err != nil {
-		return err
+	} else {
+		var unquoted string // escapes to the heap: only on this rare path
+		if err := json.Unmarshal(b, &unquoted); err != nil {
+			return err
+		}
+		s = unquoted
 	}
 	if s == "" {
 		return nil
 	}
 	var l L
-	t, err := parseTimeOrZero(l.layout(), &s)
+	t, err := time.Parse(l.layout(), s) // as parseTimeOrZero, without making s escape
 	if err != nil {
 		return err
 	}
-	ti.t, ti.set = t, true
+	ti.t, ti.set = t.UTC(), true
 	return nil
 }
 

@@ -495,6 +495,12 @@ func rawFaults() []rawFault {
 			read:   one(badSuccess), write: one(badSuccess),
 		},
 		{
+			// A proxy's or another API's "{}": nothing to go on with.
+			name:   "empty JSON object as the success body",
+			behave: rawBehaviour{answer: respond(200, "Content-Type: application/json\r\n", `{}`)},
+			read:   one(badSuccess), write: one(badSuccess),
+		},
+		{
 			name:   "non-JSON success body",
 			behave: rawBehaviour{answer: respond(200, "Content-Type: text/plain\r\n", "OK")},
 			read:   one(badSuccess), write: one(badSuccess),

@@ -121,7 +121,9 @@ var fuzzCalls = []struct {
 	}},
 	{false, func(c *Client) (any, error) { return c.GetStatus(context.Background(), "ver_1") }},
 	{true, func(c *Client) (any, error) { return c.CheckCode(context.Background(), "ver_1", "123456") }},
-	{true, func(c *Client) (any, error) { return c.SendCode(context.Background(), &SendCodeRequest{To: "447123123456"}) }},
+	{true, func(c *Client) (any, error) {
+		return c.SendCode(context.Background(), &SendCodeRequest{To: "447123123456"})
+	}},
 	{true, func(c *Client) (any, error) { return c.ValidateCode(context.Background(), "0d5c94d4", "123456") }},
 }
 

@@ -321,14 +321,14 @@ func isRefused(t *testing.T, err error) {
 type rawFault struct {
 	name      string
 	behave    rawBehaviour
-	refused   bool                               // no server: a closed port
-	policy    *otpkit.RetryPolicy                // nil: faultRetries
-	timeout   time.Duration                      // WithTimeout; 0: the default
-	attemptTO time.Duration                      // http.Client.Timeout, per attempt
-	read      outcome                            // for GET
-	write     outcome                            // for POST/PUT
-	minTime   time.Duration                      // a read takes at least this long (waits honoured)
-	extra     func(*testing.T, faultCall, error) // further checks
+	refused   bool                // no server: a closed port
+	policy    *otpkit.RetryPolicy // nil: faultRetries
+	timeout   time.Duration       // WithTimeout; 0: the default
+	attemptTO time.Duration       // http.Client.Timeout, per attempt
+	read      outcome             // for GET
+	write     outcome             // for POST/PUT
+	minTime   time.Duration       // a read takes at least this long (waits honoured)
+	bulk      bool                // megabytes of answer: one read and one write only
 }
 
 // retryAfterDate is an HTTP date 0.5 to 1.5 s ahead (the format has whole
@@ -449,7 +449,7 @@ func rawFaults() []rawFault {
 			})),
 		},
 		{
-			name: "success body larger than MaxResponseBytes",
+			name: "success body larger than MaxResponseBytes", bulk: true,
 			behave: rawBehaviour{answer: func(conn net.Conn, _ *http.Request) bool {
 				n := otpkit.MaxResponseBytes + 100
 				body := `{"data":{"verification_id":"ver_1","to":"` + strings.Repeat("9", n) + `"}}`
@@ -459,7 +459,7 @@ func rawFaults() []rawFault {
 			read: one(tooLarge), write: one(tooLarge),
 		},
 		{
-			name: "endless success body",
+			name: "endless success body", bulk: true,
 			behave: rawBehaviour{answer: func(conn net.Conn, _ *http.Request) bool {
 				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[")
 				chunk := []byte(strings.Repeat(`{"id":"x"},`, 3000))
@@ -473,7 +473,7 @@ func rawFaults() []rawFault {
 			read: one(tooLarge), write: one(tooLarge),
 		},
 		{
-			name: "error body larger than MaxResponseBytes",
+			name: "error body larger than MaxResponseBytes", bulk: true,
 			behave: rawBehaviour{answer: func(conn net.Conn, _ *http.Request) bool {
 				respond(503, "Content-Type: text/plain\r\n", strings.Repeat("x", otpkit.MaxResponseBytes+4096))(conn, nil)
 				return false
@@ -566,14 +566,15 @@ func cappedBody(t *testing.T, e *otpkit.APIError) {
 	assert.LessOrEqual(t, len(e.Body), 64<<10, "APIError.Body is capped")
 }
 
-func TestFaultsOnRawListeners(t *testing.T) {
+// TestFaults runs the raw-listener table and the mock table (in
+// faults_mock_test.go). Every fault × call pair runs at once within a wave,
+// in two waves: first the timeouts and waits, which are light, together
+// with the mock table; then the rest, whose bulk transfers could otherwise
+// delay a request past its deadline before it even reached the server.
+func TestFaults(t *testing.T) {
 	var trs transports
 	verifyNoLeaks(t, trs.closeIdle)
 
-	// Two waves: the timeouts and waits first, without the bulk transfers
-	// of the others, which could delay a request past its deadline before
-	// it even reached the server; then everything else. Within a wave every
-	// fault × call pair runs at once.
 	var timed, rest []rawFault
 	for _, f := range rawFaults() {
 		if f.timeout > 0 || f.attemptTO > 0 || f.minTime > 0 {
@@ -582,13 +583,28 @@ func TestFaultsOnRawListeners(t *testing.T) {
 			rest = append(rest, f)
 		}
 	}
-	for _, wave := range [][]rawFault{timed, rest} {
-		runConcurrently(t, wave, func(f rawFault) string { return f.name }, func(t *testing.T, f rawFault) { runRawFault(t, &trs, f) })
-	}
+	name := func(f rawFault) string { return f.name }
+	run := func(t *testing.T, f rawFault) { runRawFault(t, &trs, f) }
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		t.Run("raw listeners, timed", func(t *testing.T) { runConcurrently(t, timed, name, run) })
+	}()
+	go func() {
+		defer wg.Done()
+		t.Run("mock", func(t *testing.T) { runMockFaults(t, &trs) })
+	}()
+	wg.Wait()
+	t.Run("raw listeners", func(t *testing.T) { runConcurrently(t, rest, name, run) })
 }
 
 func runRawFault(t *testing.T, trs *transports, f rawFault) {
-	runConcurrently(t, rawCalls, func(c faultCall) string { return c.name }, func(t *testing.T, call faultCall) {
+	calls := rawCalls
+	if f.bulk { // the same path for every call: one read, one write
+		calls = []faultCall{rawCalls[0], rawCalls[4]}
+	}
+	runConcurrently(t, calls, func(c faultCall) string { return c.name }, func(t *testing.T, call faultCall) {
 		var url string
 		var srv *rawServer
 		if f.refused {
@@ -640,9 +656,6 @@ func runRawFault(t *testing.T, trs *transports, f rawFault) {
 		assert.Less(t, took, promptly+f.timeout)
 		if !call.write && f.minTime > 0 {
 			assert.GreaterOrEqual(t, took, f.minTime, "the wait the provider asked for is honoured")
-		}
-		if f.extra != nil {
-			f.extra(t, call, err)
 		}
 	})
 }

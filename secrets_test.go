@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -250,8 +251,26 @@ func TestNoSecretInLogsErrorsOrValues(t *testing.T) {
 					requireNoSecretFormatted(t, "the client", c)
 					requireNoSecretFormatted(t, "the client value", *c)
 
-					for _, call := range secretCalls() {
-						v, err := call.do(context.Background(), c, sc.answer == nil)
+					// The calls run at once (the timeouts overlap); the checks
+					// follow in order.
+					calls := secretCalls()
+					type result struct {
+						v   any
+						err error
+					}
+					results := make([]result, len(calls))
+					var wg sync.WaitGroup
+					for i, call := range calls {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							v, err := call.do(context.Background(), c, sc.answer == nil)
+							results[i] = result{v, err}
+						}()
+					}
+					wg.Wait()
+					for i, call := range calls {
+						v, err := results[i].v, results[i].err
 						if sc.name == "success" {
 							require.NoError(t, err, call.name)
 							_, isList := v.([]otpkit.VerifyCode)

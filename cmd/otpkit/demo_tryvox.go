@@ -12,7 +12,7 @@ func (d *demo) tryvoxStart() (*otpkit.Verification, string, error) {
 	v, err := d.cl.StartVerification(d.ctx, &otpkit.StartVerificationRequest{
 		To: demoTryvoxPhone, Channel: otpkit.ChannelSMS, AppName: "otpkit demo"})
 	if err != nil {
-		return nil, "", fmt.Errorf("Tryvox start: %w", err)
+		return nil, "", fmt.Errorf("tryvox start: %w", err)
 	}
 	d.say("start", "StartVerification(%s, sms): %s %s, expires %s", demoTryvoxPhone, v.ID, v.Status, v.ExpiresAt.Format(time.TimeOnly))
 	code, err := d.received(demoTryvoxPhone)
@@ -32,20 +32,20 @@ func (d *demo) tryvoxApprove() error {
 	wrong := wrongCode(code)
 	_, err = d.cl.CheckCode(d.ctx, v.ID, wrong)
 	if err := expectErr(err, otpkit.ErrInvalidCode); err != nil {
-		return fmt.Errorf("Tryvox wrong code: %w", err)
+		return fmt.Errorf("tryvox wrong code: %w", err)
 	}
 	d.say("check", "%s: %s", mask(wrong), describe(err))
 	st, err := d.cl.GetStatus(d.ctx, v.ID)
 	if err != nil {
-		return fmt.Errorf("Tryvox status: %w", err)
+		return fmt.Errorf("tryvox status: %w", err)
 	}
 	d.say("status", "%s, %d of %d attempts used, %d left", st.Status, st.Attempts, st.MaxAttempts, st.RemainingAttempts())
 	ok, err := d.cl.CheckCode(d.ctx, v.ID, code)
 	if err != nil {
-		return fmt.Errorf("Tryvox right code: %w", err)
+		return fmt.Errorf("tryvox right code: %w", err)
 	}
 	if ok.Status != otpkit.VerificationApproved {
-		return fmt.Errorf("Tryvox right code: status %s, want approved", ok.Status)
+		return fmt.Errorf("tryvox right code: status %s, want approved", ok.Status)
 	}
 	d.say("check", "%s: %s", mask(code), ok.Status)
 	return nil
@@ -65,21 +65,21 @@ func (d *demo) tryvoxLockout() error {
 			want = otpkit.ErrMaxAttempts
 		}
 		if err := expectErr(err, want); err != nil {
-			return fmt.Errorf("Tryvox wrong code %d: %w", i, err)
+			return fmt.Errorf("tryvox wrong code %d: %w", i, err)
 		}
 		d.say(fmt.Sprintf("check %d", i), "%s: %s", mask(wrong), describe(err))
 	}
 	_, err = d.cl.CheckCode(d.ctx, v.ID, code)
 	if err := expectErr(err, otpkit.ErrMaxAttempts); err != nil {
-		return fmt.Errorf("Tryvox right code after lock-out: %w", err)
+		return fmt.Errorf("tryvox right code after lock-out: %w", err)
 	}
 	d.say("check", "even the right code %s: %s", mask(code), describe(err))
 	st, err := d.cl.GetStatus(d.ctx, v.ID)
 	if err != nil {
-		return fmt.Errorf("Tryvox status: %w", err)
+		return fmt.Errorf("tryvox status: %w", err)
 	}
 	if st.Status != otpkit.VerificationFailed {
-		return fmt.Errorf("Tryvox after lock-out: status %s, want failed", st.Status)
+		return fmt.Errorf("tryvox after lock-out: status %s, want failed", st.Status)
 	}
 	d.say("status", "%s, %d of %d attempts used", st.Status, st.Attempts, st.MaxAttempts)
 	return nil
@@ -95,15 +95,15 @@ func (d *demo) tryvoxExpiry() error {
 	d.say("clock", "+11m (mock Advance), now %s", d.srv.Now().Format(time.TimeOnly))
 	st, err := d.cl.GetStatus(d.ctx, v.ID)
 	if err != nil {
-		return fmt.Errorf("Tryvox status after expiry: %w", err)
+		return fmt.Errorf("tryvox status after expiry: %w", err)
 	}
 	if st.Status != otpkit.VerificationExpired {
-		return fmt.Errorf("Tryvox after 11 minutes: status %s, want expired", st.Status)
+		return fmt.Errorf("tryvox after 11 minutes: status %s, want expired", st.Status)
 	}
 	d.say("status", "%s", st.Status)
 	_, err = d.cl.CheckCode(d.ctx, v.ID, code)
 	if err := expectErr(err, otpkit.ErrNotFound); err != nil {
-		return fmt.Errorf("Tryvox check after expiry: %w", err)
+		return fmt.Errorf("tryvox check after expiry: %w", err)
 	}
 	d.say("check", "the right code %s, too late: %s", mask(code), describe(err))
 	return nil
@@ -117,13 +117,13 @@ func (d *demo) tryvoxErrors() error {
 	before := len(d.srv.Requests())
 	_, err := d.cl.StartVerification(d.ctx, &otpkit.StartVerificationRequest{To: demoTryvoxPhone, Channel: otpkit.ChannelSMS})
 	if err := expectErr(err, otpkit.ErrServer); err != nil {
-		return fmt.Errorf("Tryvox start with a 503: %w", err)
+		return fmt.Errorf("tryvox start with a 503: %w", err)
 	}
 	d.say("start", "one 503 injected: %s, not retried (%d request)", describe(err), len(d.srv.Requests())-before)
 
 	_, err = d.cl.CheckCode(d.ctx, "ver_0123456789abcdefghijklmn", "12ab")
 	if err := expectErr(err, otpkit.ErrInvalidRequest); err != nil {
-		return fmt.Errorf("Tryvox check with letters: %w", err)
+		return fmt.Errorf("tryvox check with letters: %w", err)
 	}
 	d.say("check", "code with letters: %s", describe(err))
 
@@ -132,7 +132,7 @@ func (d *demo) tryvoxErrors() error {
 	d.srv.SetOutcome(unreachable, otpkit.ChannelSMS, mock.OutcomeFailed)
 	_, err = d.cl.StartVerification(d.ctx, &otpkit.StartVerificationRequest{To: unreachable, Channel: otpkit.ChannelSMS})
 	if err := expectErr(err, otpkit.ErrDeliveryFailed); err != nil {
-		return fmt.Errorf("Tryvox start to an unreachable number: %w", err)
+		return fmt.Errorf("tryvox start to an unreachable number: %w", err)
 	}
 	d.say("start", "to a number sms cannot reach: %s", describe(err))
 
@@ -142,7 +142,7 @@ func (d *demo) tryvoxErrors() error {
 	}
 	_, err = bad.GetStatus(d.ctx, "ver_0123456789abcdefghijklmn")
 	if err := expectErr(err, otpkit.ErrUnauthorized); err != nil {
-		return fmt.Errorf("Tryvox with a revoked key: %w", err)
+		return fmt.Errorf("tryvox with a revoked key: %w", err)
 	}
 	d.say("status", "with a revoked key: %s", describe(err))
 	return nil

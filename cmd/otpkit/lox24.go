@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -186,12 +185,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// itoaOrEmpty renders n, or "" for zero, for optional summary fields.
-func itoaOrEmpty(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.Itoa(n)
 }

@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/otpkit/otpkit/internal/rules"
 )
 
 // Version is the version of otpkit, sent in the User-Agent header.
@@ -164,8 +166,7 @@ func mustParse(s string) *url.URL {
 // X-LOX24-AUTH-TOKEN.
 func WithLOX24Token(token string) Option {
 	return func(c *Client) error {
-		id, key, ok := strings.Cut(token, ":")
-		if !ok || id == "" || key == "" || !allDigits(id) || !headerSafe(key) {
+		if _, ok := rules.LOX24Token(token); !ok {
 			return errors.New(`otpkit: WithLOX24Token: the token must look like "<clientId>:<apiKey>" (digits, colon, key)`)
 		}
 		c.lox24Token = token
@@ -177,10 +178,10 @@ func WithLOX24Token(token string) Option {
 // or tvx_sk_test_…) and the tenant id (sent as X-Tenant-ID; acc_…).
 func WithTryvoxKey(apiKey, tenantID string) Option {
 	return func(c *Client) error {
-		if apiKey == "" || !headerSafe(apiKey) {
+		if !rules.HeaderSafe(apiKey) {
 			return errors.New("otpkit: WithTryvoxKey: the API key is empty or has spaces or control characters")
 		}
-		if tenantID == "" || !headerSafe(tenantID) {
+		if !rules.HeaderSafe(tenantID) {
 			return errors.New("otpkit: WithTryvoxKey: the tenant id is empty or has spaces or control characters")
 		}
 		c.tryvoxAuth, c.tryvoxTenant = "Bearer "+apiKey, tenantID
@@ -192,7 +193,7 @@ func WithTryvoxKey(apiKey, tenantID string) Option {
 // with HTTP Basic authentication.
 func WithDotdigitalAuth(username, password string) Option {
 	return func(c *Client) error {
-		if username == "" || strings.Contains(username, ":") || !headerSafe(username) {
+		if !rules.BasicUser(username) {
 			return errors.New("otpkit: WithDotdigitalAuth: the username is empty or has a colon, spaces or control characters")
 		}
 		if password == "" {
@@ -338,25 +339,6 @@ func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 func (c Client) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "otpkit.Client{lox24:%t tryvox:%t dotdigital:%t}",
 		c.lox24Token != "", c.tryvoxAuth != "", c.dotdigitalAuth != "")
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// headerSafe reports whether s can go into a header value unchanged.
-func headerSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // ---------------------------------------------------------------------------

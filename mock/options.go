@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otpkit/otpkit/internal/rules"
 )
 
 // The mock's default credentials. A Handler made without credential options
@@ -90,8 +92,7 @@ func newConfig(opts []Option) config {
 // it replaces the default LOX24Token.
 func WithLOX24Token(token string) Option {
 	return func(c *config) {
-		id, key, ok := strings.Cut(token, ":")
-		if !ok || !allDigits(id) || key == "" || !headerSafe(key) {
+		if _, ok := rules.LOX24Token(token); !ok {
 			c.fail(`WithLOX24Token: the token must look like "<digits>:<key>"`)
 			return
 		}
@@ -106,7 +107,7 @@ func WithLOX24Token(token string) Option {
 // TryvoxAPIKey and TryvoxTenantID.
 func WithTryvoxKey(apiKey, tenantID string) Option {
 	return func(c *config) {
-		if apiKey == "" || !headerSafe(apiKey) || tenantID == "" || !headerSafe(tenantID) {
+		if !rules.HeaderSafe(apiKey) || !rules.HeaderSafe(tenantID) {
 			c.fail("WithTryvoxKey: the key and tenant id must be non-empty and free of spaces")
 			return
 		}
@@ -121,7 +122,7 @@ func WithTryvoxKey(apiKey, tenantID string) Option {
 // DotdigitalPassword.
 func WithDotdigitalAuth(user, password string) Option {
 	return func(c *config) {
-		if user == "" || strings.Contains(user, ":") || !headerSafe(user) || password == "" {
+		if !rules.BasicUser(user) || password == "" {
 			c.fail("WithDotdigitalAuth: the user must be non-empty without a colon or spaces, the password non-empty")
 			return
 		}
@@ -216,22 +217,4 @@ func userIDOf(token string) int {
 		h = (h*31 + int(id[i])) % 1_000_000_000
 	}
 	return h
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func headerSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] == 0x7f {
-			return false
-		}
-	}
-	return true
 }

@@ -99,3 +99,19 @@ func TestCodesEqual(t *testing.T) {
 	assert.False(t, CodesEqual("123456", "12345"))
 	assert.False(t, CodesEqual("", "0"))
 }
+
+func TestCredentialShapes(t *testing.T) {
+	id, ok := LOX24Token("1234567:e3f3a759b6677959b6ebfcxxxxxxxxxx")
+	assert.True(t, ok)
+	assert.Equal(t, "1234567", id)
+	for _, bad := range []string{"", ":", "1234567:", ":key", "abc:key", "123:k y", "123"} {
+		_, ok := LOX24Token(bad)
+		assert.False(t, ok, "%q", bad)
+	}
+	assert.True(t, HeaderSafe("tvx_sk_test_1"))
+	assert.False(t, HeaderSafe(""))
+	assert.False(t, HeaderSafe("a\r\nb"))
+	assert.True(t, BasicUser("user-1"))
+	assert.False(t, BasicUser("a:b"))
+	assert.False(t, BasicUser(""))
+}

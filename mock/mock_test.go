@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -196,4 +197,23 @@ func TestServerCloseTwice(t *testing.T) {
 	srv := NewServer()
 	srv.Close()
 	assert.NotPanics(t, srv.Close)
+}
+
+func TestHandlerAndServerFormatHideCredentialsAndCodes(t *testing.T) {
+	srv := NewServer()
+	t.Cleanup(srv.Close)
+	client, err := srv.Client()
+	require.NoError(t, err)
+	_, err = client.StartVerification(context.Background(), &otpkit.StartVerificationRequest{To: "+4917012345678", Channel: otpkit.ChannelSMS})
+	require.NoError(t, err)
+	code, ok := srv.LastCode("+4917012345678")
+	require.True(t, ok)
+	for _, v := range []any{srv, srv.Handler, NewHandler()} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, v)
+			for _, secret := range []string{LOX24Token, TryvoxAPIKey, DotdigitalPassword, code} {
+				assert.NotContains(t, out, secret, verb)
+			}
+		}
+	}
 }

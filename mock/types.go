@@ -137,3 +137,11 @@ func normRecipient(s string) string {
 	}
 	return s
 }
+
+// Format implements fmt.Formatter: a Handler prints as a short label, never
+// its credentials or state (which hold codes), and without touching the
+// state's lock.
+func (h *Handler) Format(f fmt.State, _ rune) { fmt.Fprint(f, "mock.Handler{}") }
+
+// Format implements fmt.Formatter: a Server prints its URL only.
+func (s *Server) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "mock.Server{URL:%s}", s.URL) }

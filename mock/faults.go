@@ -1,8 +1,10 @@
 package mock
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,6 +176,7 @@ func (h *Handler) ClearFaults() {
 // serveFault answers a request a fault matched.
 func (h *Handler) serveFault(sw *statusWriter, r *http.Request, p otpkit.Provider, path string, f Fault) {
 	if f.Delay > 0 {
+		bufferBody(r)
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-t.C:
@@ -244,4 +247,16 @@ type faultView struct {
 	Route     string
 	Remaining int
 	Fault     Fault
+}
+
+// bufferBody reads r's body (up to one byte past the size limit) and puts
+// it back as a buffer. net/http notices a client that went away only once
+// the handler has read the body, so without this a delayed POST or PUT
+// would sit out its whole delay and then be acted on.
+func bufferBody(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	b, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	r.Body = io.NopCloser(bytes.NewReader(b))
 }

@@ -147,6 +147,22 @@ func TestFaultDelay(t *testing.T) {
 	}, 5*time.Second, time.Millisecond, "logged with status 0 once the handler returned")
 }
 
+// A write held by a delay ends when its client leaves, and is not acted on:
+// no message is sent and nothing is charged later.
+func TestFaultDelayOnAWriteEndsWhenTheClientLeaves(t *testing.T) {
+	srv, c := newTest(t)
+	srv.InjectFault("POST /v1/verify/start", Fault{Delay: time.Hour})
+	cctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := c.StartVerification(cctx, &otpkit.StartVerificationRequest{To: tvPhone, Channel: otpkit.ChannelSMS})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Eventually(t, func() bool {
+		reqs := srv.Requests()
+		return len(reqs) == 1 && reqs[0].Status == 0
+	}, 5*time.Second, time.Millisecond, "the handler returned without an answer")
+	assert.Empty(t, srv.Messages(), "nothing was sent")
+}
+
 func TestFaultDelayEndsOnClose(t *testing.T) {
 	srv := NewServer()
 	srv.InjectFault("/v1/verify/{id}", Fault{Delay: time.Hour})

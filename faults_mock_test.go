@@ -181,13 +181,14 @@ func mockFaults() []mockFault {
 			}),
 		},
 		{
-			// The provider answers after the client gave up: a read is
-			// dropped by the mock, a write still takes effect (the SMS
-			// goes out), and so must not be sent again.
+			// The client gives up while the mock holds the request: the
+			// mock ends the delay without acting, and the client sends
+			// nothing again. (A provider that acts and then loses the
+			// answer is the "acted, then the connection dropped" row.)
 			name:         "answer slower than the timeout",
 			fault:        mock.Fault{Delay: 700 * time.Millisecond, Count: -1},
 			timeout:      300 * time.Millisecond,
-			readRequests: 1, writeActed: true, check: isTimeout,
+			readRequests: 1, writeActed: false, check: isTimeout,
 		},
 		{
 			name:         "latency within the timeout",

@@ -14,10 +14,9 @@ import (
 // LOX24 verify code, whose history entries convert their own timestamps,
 // took twice as long to decode that way as a plain struct of the same
 // fields, and 24 more allocations. The calls decode into these forms
-// instead, in one pass (only the timestamp strings have a decoder of their
-// own, which needs no look-ahead), and convert to the models. They read
-// every body exactly as the models' UnmarshalJSON methods do; a test holds
-// them to that.
+// directly, in one pass (only the timestamp strings have a decoder of their
+// own, which needs no look-ahead), and convert to the models; the models'
+// UnmarshalJSON methods delegate to them, so each wire form has one decoder.
 
 // verifyCodeIn decodes a VerifyCode.
 type verifyCodeIn struct {

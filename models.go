@@ -175,12 +175,11 @@ func (v VerifyCode) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes LOX24's wire form.
 func (v *VerifyCode) UnmarshalJSON(b []byte) error {
-	var w verifyCodeWire
+	var w verifyCodeIn // one pass: see decoding.go
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*v = VerifyCode(w.verifyCodeFields)
-	v.CreatedAt, v.UpdatedAt = fromUnix(w.CreatedAt), fromUnix(w.UpdatedAt)
+	*v = w.model()
 	return nil
 }
 
@@ -307,20 +306,12 @@ func (v Verification) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes Tryvox's wire form.
 func (v *Verification) UnmarshalJSON(b []byte) error {
-	var w verificationWire
+	var w verificationIn
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*v = Verification(w.verificationFields)
-	if w.Attempts != nil {
-		v.Attempts = *w.Attempts
-	}
-	var err error
-	if v.CreatedAt, err = parseTimeOrZero(time.RFC3339, w.CreatedAt); err != nil {
-		return err
-	}
-	v.ExpiresAt, err = parseTimeOrZero(time.RFC3339, w.ExpiresAt)
-	return err
+	*v = w.model()
+	return nil
 }
 
 // RemainingAttempts is how many checks the user has left.
@@ -337,17 +328,6 @@ func rfc3339OrNil(t time.Time) *string {
 	}
 	s := t.UTC().Format(time.RFC3339)
 	return &s
-}
-
-func parseTimeOrZero(layout string, s *string) (time.Time, error) {
-	if s == nil || *s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(layout, *s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
 }
 
 // ---------------------------------------------------------------------------
@@ -435,21 +415,10 @@ func (s CodeStatus) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes dotdigital's wire form. It accepts any ISO 8601
 // form RFC 3339 covers, with or without fractional seconds.
 func (s *CodeStatus) UnmarshalJSON(b []byte) error {
-	var w codeStatusWire
+	var w codeStatusIn
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*s = CodeStatus(w.codeStatusFields)
-	var err error
-	if s.Created, err = parseTimeOrZero(time.RFC3339Nano, w.Created); err != nil {
-		return err
-	}
-	if w.Verified != nil && *w.Verified != "" {
-		v, err := parseTimeOrZero(time.RFC3339Nano, w.Verified)
-		if err != nil {
-			return err
-		}
-		s.Verified = &v
-	}
+	*s = w.model()
 	return nil
 }

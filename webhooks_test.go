@@ -283,8 +283,10 @@ func (d *failingDeduper) Claim(context.Context, string, time.Duration) (bool, er
 	d.claims.Add(1)
 	return false, errors.New("redis: connection refused")
 }
-func (d *failingDeduper) Done(context.Context, string, time.Duration) error { return errors.New("down") }
-func (d *failingDeduper) Release(context.Context, string) error             { return errors.New("down") }
+func (d *failingDeduper) Done(context.Context, string, time.Duration) error {
+	return errors.New("down")
+}
+func (d *failingDeduper) Release(context.Context, string) error { return errors.New("down") }
 
 func TestWebhookHandlerStoreErrorIs500(t *testing.T) {
 	d := &failingDeduper{}

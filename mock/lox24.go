@@ -166,6 +166,7 @@ func (h *Handler) serveLOX24(w *statusWriter, r *http.Request, path string) {
 		h.startStepLocked(fresh, 0, now)
 		return lox24Answer{status: http.StatusCreated, body: out}
 	}()
+	h.DeliverWebhooks() // the create's events go out before its answer
 
 	switch {
 	case a.body != nil:

@@ -126,6 +126,13 @@ func (h *Handler) startStepLocked(c *lox24Code, i int, at time.Time) {
 	c.history = append(c.history, lox24History{id: newUUID(), channel: st.Channel,
 		status: otpkit.VerifyCodeInProgress, processedAt: at})
 	heap.Push(&h.st.lox.due, c)
+	if i == 0 {
+		h.noteWebhookLocked(otpkit.EventVerifyCodeChannelUpdated, -1)
+	}
+	h.noteWebhookLocked(otpkit.EventVerifyCodeChannelSent, len(c.history)-1)
+	if i == 0 {
+		h.flushWebhooksLocked(c, at) // a fallback's events go out with the failure's
+	}
 }
 
 // deliverDueLocked completes every step that ended by now, oldest first.
@@ -141,11 +148,14 @@ func (h *Handler) completeStepLocked(c *lox24Code) {
 	at := c.stepEnd
 	e := &c.history[len(c.history)-1]
 	e.processedAt, c.updated = at, at
+	step := len(c.history) - 1
+	defer h.flushWebhooksLocked(c, at)
 	switch c.stepOutcome {
 	case OutcomeDelivered:
 		e.status, e.externalID = otpkit.VerifyCodeSuccess, externalID(st.Channel)
 		c.cost += lox24Cost(st.Channel)
 		c.delivered = st.Channel
+		h.noteWebhookLocked(otpkit.EventVerifyCodeChannelSuccess, step)
 		text := lox24DefaultText(c.lang)
 		if st.Template != nil && st.Channel != "telegram" {
 			text = *st.Template
@@ -156,6 +166,7 @@ func (h *Handler) completeStepLocked(c *lox24Code) {
 	case OutcomeFailed:
 		e.status, e.externalID = otpkit.VerifyCodeFailed, externalID(st.Channel)
 		c.cost += lox24Cost(st.Channel)
+		h.noteWebhookLocked(otpkit.EventVerifyCodeChannelFailed, step)
 		if c.cur+1 < len(c.steps) {
 			h.startStepLocked(c, c.cur+1, at)
 			return
@@ -163,6 +174,7 @@ func (h *Handler) completeStepLocked(c *lox24Code) {
 		h.finishCodeLocked(c, otpkit.VerifyCodeFailed)
 	default:
 		e.status = otpkit.VerifyCodeError
+		h.noteWebhookLocked(otpkit.EventVerifyCodeChannelFailed, step)
 		h.finishCodeLocked(c, otpkit.VerifyCodeError)
 	}
 }
@@ -177,6 +189,11 @@ func (h *Handler) finishCodeLocked(c *lox24Code, status otpkit.VerifyCodeStatus)
 	h.st.balance -= c.cost
 	if c.isCodeDeleted {
 		c.code, c.codeDeleted = "", true
+	}
+	if status == otpkit.VerifyCodeSuccess {
+		h.noteWebhookLocked(otpkit.EventVerifyCodeSuccess, -1)
+	} else {
+		h.noteWebhookLocked(otpkit.EventVerifyCodeFailed, -1) // 20 Failed or 100 Error: data.status tells
 	}
 }
 

@@ -33,6 +33,8 @@ type Handler struct {
 	logMu sync.Mutex // guards log; separate from mu so logging never waits on state work
 	log   ring[Request]
 
+	whSend webhookSender // sends LOX24 webhooks, outside mu
+
 	faultMu sync.Mutex // guards faults
 	faults  []*faultEntry
 	nFaults atomic.Int32 // len(faults), read without the lock on every request
@@ -52,6 +54,7 @@ type state struct {
 	senderIDs      []string
 
 	lox lox24State
+	wh  *webhookState
 	tv  tryvoxState
 	dd  dotdigitalState
 
@@ -82,6 +85,7 @@ func NewHandler(opts ...Option) *Handler {
 		h.tryvoxKeys[c.key] = append(h.tryvoxKeys[c.key], c.tenant)
 	}
 	h.st = h.newState()
+	h.whSend.active.Store(cfg.lox24Webhook != "")
 	return h
 }
 
@@ -93,6 +97,7 @@ func (h *Handler) newState() state {
 		inactive:       h.cfg.inactive,
 		senderIDs:      h.cfg.senderIDs,
 		lox:            newLOX24State(),
+		wh:             newWebhookState(h.cfg.lox24Webhook),
 		tv:             newTryvoxState(),
 		dd:             newDotdigitalState(),
 	}
@@ -125,11 +130,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if path == "/_mock" || strings.HasPrefix(path, "/_mock/") {
 		h.serveControl(w, r, path)
+		h.DeliverWebhooks()
 		return
 	}
 	p := providerOf(path)
 	sw := &statusWriter{ResponseWriter: w}
 	defer h.finish(sw, r, path, p, h.clock.now())
+	defer h.DeliverWebhooks() // what this request made due, before it returns (a LOX24 create sends before answering)
 	if h.nFaults.Load() > 0 {
 		if f, ok := h.takeFault(r.Method, path); ok {
 			sw.fault = true

@@ -56,6 +56,8 @@ type config struct {
 
 	maxMessages, maxRequests int
 
+	lox24Webhook string
+
 	errs []string
 }
 

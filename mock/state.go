@@ -22,6 +22,10 @@ func (h *Handler) Advance(d time.Duration) {
 	if d <= 0 {
 		return
 	}
+	if h.whSend.active.Load() {
+		h.advanceDelivering(d) // stops at each webhook delivery's time
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.clock.advance(d)

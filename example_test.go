@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http/httptest"
 	"time"
 
 	"github.com/otpkit/otpkit"
@@ -165,4 +166,36 @@ func ExampleValidationError() {
 	// Output:
 	// to - must be an E.164 phone number
 	// true
+}
+
+// An app's LOX24 webhook endpoint. Here the mock sends the events; in
+// production LOX24 does, to the URL (with its token) registered there.
+func ExampleNewLOX24WebhookHandler() {
+	hook := otpkit.NewLOX24WebhookHandler(func(ctx context.Context, ev *otpkit.LOX24Event) error {
+		// Answer fast: record the event (or queue the work) and return.
+		fmt.Println(ev.Name, ev.VerifyCode.Status)
+		if ev.Name == otpkit.EventVerifyCodeFailed {
+			fmt.Println("offer the user another channel")
+		}
+		return nil
+	}, otpkit.WithWebhookToken("wh-secret"))
+	endpoint := httptest.NewServer(hook)
+	defer endpoint.Close()
+
+	srv := mock.NewServer(mock.WithClock(time.Date(2026, 4, 9, 10, 0, 0, 0, time.UTC)),
+		mock.WithLOX24Webhook(endpoint.URL+"/hooks/lox24?token=wh-secret"))
+	defer srv.Close()
+	client, _ := srv.Client()
+
+	_, err := client.CreateVerifyCode(context.Background(), &otpkit.CreateVerifyCodeRequest{
+		Phone: "+4915112345678", RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.Advance(time.Second) // the sms step completes
+	// Output:
+	// verify_code.channel.updated In Progress
+	// verify_code.channel.sent In Progress
+	// verify_code.channel.success Success
+	// verify_code.success Success
 }

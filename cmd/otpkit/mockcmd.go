@@ -20,7 +20,7 @@ import (
 const shutdownTimeout = 5 * time.Second
 
 func (c *cli) mock(args []string) error {
-	fs := c.newFlags("mock", "[--addr HOST:PORT]", `
+	fs := c.newFlags("mock", "[--addr HOST:PORT] [--lox24-webhook URL]", `
 Serve the mock of the LOX24, Tryvox and dotdigital APIs on one address, with its
 controls under /_mock/ (messages, requests, clock, faults, outcomes, reset, health).
 
@@ -32,19 +32,30 @@ address it actually bound (port 0 picks a free one), in a form a shell can sourc
 Then it logs one line per request on stderr (method, path, status, duration; never
 a header, a query or a body) until SIGINT or SIGTERM, and exits 0.
 
+With --lox24-webhook it POSTs LOX24's verify_code.* webhook events to URL as the
+verify codes are delivered, retrying failed deliveries (GET /_mock/webhooks lists
+every attempt; POST /_mock/webhooks {"url":...} changes the URL).
+
 Example:
   otpkit mock --addr 127.0.0.1:0 > mock.env &
   until grep -q DOTDIGITAL_PASSWORD mock.env; do sleep 0.1; done
   set -a; . ./mock.env; set +a`)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
+	webhook := fs.String("lox24-webhook", "", "send LOX24 webhook events to this `URL`")
 	if _, err := fs.parse(c, args); err != nil {
+		return err
+	}
+	opts, err := webhookOptions(fs.cmd, *webhook)
+	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", fs.cmd, err)
 	}
-	return c.serveMock(ln, mock.NewHandler())
+	h := mock.NewHandler(opts...)
+	defer deliverWebhooks(h)()
+	return c.serveMock(ln, h)
 }
 
 // serveMock prints the environment for ln's address, serves h on ln until

@@ -27,15 +27,17 @@ const (
 func (c *cli) demo(args []string) error {
 	fs := c.newFlags("demo", "", `
 Run every flow of the three providers against an embedded mock and print a
-transcript: LOX24 delivery with telegram → voice → sms fallback and a code
-comparison; Tryvox approval, lock-out and expiry; dotdigital verification,
+transcript: LOX24 delivery with telegram → voice → sms fallback, a code
+comparison and the webhook events it sent to an app's endpoint; Tryvox approval, lock-out and expiry; dotdigital verification,
 single use, lock-out and expiry; and the errors a client meets on the way.
 The mock's clock jumps, so the demo takes well under a second. Codes are
 shown masked (12••), as they should be in any log.`)
 	if _, err := fs.parse(c, args); err != nil {
 		return err
 	}
-	srv := mock.NewServer(mock.WithClock(demoStart))
+	hooks := startDemoHooks() // the app's webhook endpoint
+	defer hooks.close()
+	srv := mock.NewServer(mock.WithClock(demoStart), mock.WithLOX24Webhook(hooks.url()))
 	defer srv.Close()
 	// Short waits so the retried read in the demo costs milliseconds.
 	cl, err := srv.Client(otpkit.WithRetryPolicy(otpkit.RetryPolicy{
@@ -43,11 +45,11 @@ shown masked (12••), as they should be in any log.`)
 	if err != nil {
 		return fmt.Errorf("otpkit demo: %w", err)
 	}
-	d := &demo{ctx: c.ctx, w: c.stdout, srv: srv, cl: cl}
+	d := &demo{ctx: c.ctx, w: c.stdout, srv: srv, cl: cl, hooks: hooks}
 	fmt.Fprintf(d.w, "otpkit demo: every flow of LOX24, Tryvox and dotdigital against an embedded mock.\n"+
 		"The mock's clock starts at %s and jumps; codes are masked.\n", demoStart.Format(time.RFC3339))
 	for _, step := range []func() error{
-		d.lox24Fallback, d.lox24Errors,
+		d.lox24Fallback, d.lox24Webhooks, d.lox24Errors,
 		d.tryvoxApprove, d.tryvoxLockout, d.tryvoxExpiry, d.tryvoxErrors,
 		d.dotdigitalVerify, d.dotdigitalLockout, d.dotdigitalExpiry, d.dotdigitalErrors,
 	} {
@@ -63,10 +65,11 @@ shown masked (12••), as they should be in any log.`)
 // Each flow checks that the mock answered as API.md says and fails the demo
 // when it did not.
 type demo struct {
-	ctx context.Context
-	w   io.Writer
-	srv *mock.Server
-	cl  *otpkit.Client
+	ctx   context.Context
+	w     io.Writer
+	srv   *mock.Server
+	cl    *otpkit.Client
+	hooks *demoHooks
 }
 
 func (d *demo) section(title string) { fmt.Fprintf(d.w, "\n== %s ==\n", title) }

@@ -27,6 +27,12 @@ func TestDemo(t *testing.T) {
 		"delivered over sms, cost 0.28 EUR",
 		"= false (wrong input)",
 		"= true (right input)",
+		// LOX24 webhooks: the events of that code, and a retry.
+		"== LOX24: webhook events of that verify code ==",
+		"verify_code.channel.failed   status In Progress, telegram Failed",
+		"verify_code.success          status Success, attempt 2",
+		"attempt 1 at +32s: 500; attempt 2 at +1m32s: 200",
+		"8 events handled once each",
 		"route sms → voice: otpkit.ErrInvalidRequest (client-side, nothing sent",
 		"unknown id: otpkit.ErrNotFound (HTTP 404",
 		"retried, 1 verify code(s), 2 requests",

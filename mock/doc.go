@@ -28,6 +28,9 @@
 //     (WithBalance, SetBalance, WithAccountInactive, WithSenderIDs) and
 //     faults on routes (InjectFault: a status with Retry-After, latency, a
 //     dropped connection, for the next Count requests).
+//   - LOX24 webhooks (WithLOX24Webhook, SetLOX24Webhook, Webhooks): the
+//     verify_code.* events sent to an app's endpoint as delivery happens,
+//     with retries, and a log of every attempt.
 //   - Reset, to start over without a new server.
 //
 // # Behaviour where the providers' documents are silent
@@ -54,6 +57,34 @@
 //     Advance(5 * time.Minute), even with a WithClock start far from today.
 //     A code nobody validated is forgotten 24 h after its
 //     validUntil (a validate then answers 204 rather than CodeExpired).
+//   - LOX24 webhooks, once a URL is set: for each verify code,
+//     verify_code.channel.updated (0 → 5) and verify_code.channel.sent of
+//     the first step when it is created; for each step that ends,
+//     verify_code.channel.success or verify_code.channel.failed, then
+//     verify_code.channel.sent of the next step or the final
+//     verify_code.success or verify_code.failed (a code that ended in 100
+//     Error also ends with verify_code.failed: its data says status 100,
+//     and its channel.failed says "processing error"). Events are made
+//     when they happen, on the mock's clock, with the envelope LOX24
+//     documents (attempt_total 4) and data as GET answers at that moment
+//     (channel events add the step: its history entry, error_message when
+//     it failed, cost once it ended). Events go to the URL set when they
+//     happened; setting another (or "") changes only later events.
+//   - Webhook delivery: a 2xx answer is success; any other answer, a
+//     refused connection or no answer within 10 s (real time) is retried
+//     with the same id and notification_task_id and the next
+//     attempt_number, 1, 5 and 30 minutes (mock time) after the previous
+//     attempt, at most 4 attempts. Nothing runs in the background: a
+//     delivery that falls due is attempted before the call that made it due
+//     returns (a LOX24 create sends its first events before answering;
+//     Advance moves the clock from one due delivery to the next and sends
+//     each when the clock reads its time), and never while the mock holds
+//     its state lock, so the receiver may call the mock back. Such a call
+//     made during a delivery does not wait for deliveries it makes due: the
+//     delivery in progress sends them next, in order. With a real clock,
+//     DeliverWebhooks sends what fell due meanwhile (otpkit mock calls it
+//     five times a second). Webhooks lists the last DefaultRingSize
+//     attempts; Reset forgets queued deliveries and the log.
 //   - A request whose method does not fit a known path is 405 with an
 //     Allow header; an unknown path under a provider's prefix is that
 //     provider's 404; a body over 1 MiB is 413, all in the provider's
@@ -83,6 +114,8 @@
 //	POST   /_mock/number_status     {"recipient":"447123123456","status":"Valid"}
 //	GET    /_mock/account           {"balance_cents":n,"balance_limited":bool,"inactive":bool}
 //	POST   /_mock/account           {"balance_cents":100} and/or {"inactive":true} → the account
+//	GET    /_mock/webhooks          [{"event_id","name","url","attempt","status","error","time"}], oldest first
+//	POST   /_mock/webhooks          {"url":"https://app.example/hooks/lox24?token=…"} → {"url":…} ("" stops sending)
 //	GET    /_mock/stats             the Stats counts
 //	POST   /_mock/reset             forgets everything (see Reset)
 //

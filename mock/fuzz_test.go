@@ -34,6 +34,7 @@ var fuzzSeeds = [][3]string{
 	{"POST", "/_mock/clock", `{"advance":"10m"}`},
 	{"POST", "/_mock/outcomes", `{"recipient":"+491701234567","channel":"sms","outcome":"error"}`},
 	{"GET", "/_mock/messages?to=%2B491701234567", ``},
+	{"POST", "/_mock/webhooks", `{"url":"http://127.0.0.1:1/hook?token=x"}`},
 	{"DELETE", "/v1/verify/start", `[`},
 }
 

@@ -16,8 +16,9 @@ func (h *Handler) Now() time.Time { return h.clock.now() }
 
 // Advance moves the mock's clock forward by d and brings the state up to
 // the new time: LOX24 steps due by then are delivered, verifications expire,
-// rate-limit windows and IP blocks run out, stale state is pruned. A d of
-// zero or less does nothing (the clock never runs backwards).
+// rate-limit windows and IP blocks run out, stale state is pruned, and LOX24
+// webhook deliveries that fall due are sent, each when the clock reads its
+// time. A d of zero or less does nothing (the clock never runs backwards).
 func (h *Handler) Advance(d time.Duration) {
 	if d <= 0 {
 		return
@@ -166,8 +167,8 @@ func (h *Handler) SetAccountInactive(inactive bool) {
 // Reset forgets everything the mock did and was told since it was made:
 // verify codes, verifications, the outbox, the request log, faults,
 // outcomes, number statuses, rate limits, IP blocks, balance and account
-// changes. The options stay, and so does the clock: it never runs
-// backwards.
+// changes, queued webhook deliveries, the webhook log and URL. The options
+// stay, and so does the clock: it never runs backwards.
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	h.st = h.newState()

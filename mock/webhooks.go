@@ -40,7 +40,8 @@ type WebhookDelivery struct {
 	Name string `json:"name"`
 	// URL is where the event was sent.
 	URL string `json:"url"`
-	// Attempt is the attempt_number sent, from 1 to 4.
+	// Attempt is the attempt_number sent, from 1 to 4; 0 for an event
+	// dropped unsent because 100000 deliveries were already queued.
 	Attempt int `json:"attempt"`
 	// Status is the receiver's answer; 0 when there was none (see Error).
 	Status int `json:"status"`

@@ -308,6 +308,8 @@ func TestNoSecretInExportedValues(t *testing.T) {
 		History: []otpkit.HistoryEntry{{ID: "h1", Channel: otpkit.ChannelSMS, Status: otpkit.VerifyCodeSuccess}}}
 	req := otpkit.CreateVerifyCodeRequest{Phone: "+491701234567", Code: secretLOX24Code,
 		RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS}}}
+	ev := otpkit.LOX24Event{ID: "e1", Name: otpkit.EventVerifyCodeChannelSent, VerifyCode: &vc,
+		Channel: &otpkit.ChannelEvent{ID: "h1", Channel: otpkit.ChannelSMS, Status: otpkit.VerifyCodeInProgress}}
 	// Printed only: slog's JSON handler encodes these with encoding/json.
 	printed := map[string]any{
 		"[]VerifyCode":              []otpkit.VerifyCode{vc, vc},
@@ -335,6 +337,10 @@ func TestNoSecretInExportedValues(t *testing.T) {
 		"mock.Request":             mock.Request{Method: "POST", Path: "/v1/verify/check", Status: 400},
 		"mock.Fault":               mock.Fault{Status: 503, RetryAfter: time.Second, Count: 2},
 		"mock.Stats":               mock.Stats{Messages: 3},
+		"LOX24Event":               ev,
+		"*LOX24Event":              &ev,
+		"ChannelEvent":             *ev.Channel,
+		"mock.WebhookDelivery":     mock.WebhookDelivery{EventID: "e1", URL: "https://app.example/hook?token=" + testTryvoxKey, Attempt: 1, Status: 200},
 	}
 	for name, v := range values {
 		requireNoSecretFormatted(t, name, v)

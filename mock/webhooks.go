@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,6 +60,13 @@ func (d WebhookDelivery) Format(f fmt.State, verb rune) {
 	p := plain(d)
 	p.URL = redactQuery(p.URL)
 	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// LogValue implements slog.LogValuer: a delivery logged with slog shows as
+// its %+v form, URL query redacted, with any handler (the JSON handler would
+// otherwise encode the URL as it is). GET /_mock/webhooks lists it in full.
+func (d WebhookDelivery) LogValue() slog.Value {
+	return slog.StringValue(fmt.Sprintf("%+v", d))
 }
 
 func redactQuery(raw string) string {
@@ -149,11 +157,13 @@ type webhookState struct {
 	pending webhookQueue
 	log     ring[WebhookDelivery]
 	seq     uint64
-	notes   []webhookNote // events of the transition being made, see noteLocked
+	notes   []webhookNote // events of the transition being made, see noteWebhookLocked
+
+	maxPending int // webhookMaxPending; lowered by tests
 }
 
 func newWebhookState(webhookURL string) *webhookState {
-	return &webhookState{url: webhookURL, log: newRing[WebhookDelivery](DefaultRingSize)}
+	return &webhookState{url: webhookURL, log: newRing[WebhookDelivery](DefaultRingSize), maxPending: webhookMaxPending}
 }
 
 // webhookEvent is one event and its delivery to one URL. data is the
@@ -198,7 +208,7 @@ func (h *Handler) flushWebhooksLocked(c *lox24Code, at time.Time) {
 		b := marshal(data)
 		wh.seq++
 		ev := &webhookEvent{id: newUUID(), name: n.name, taskID: newUUID(), url: wh.url, created: at, data: b, due: at, seq: wh.seq}
-		if wh.pending.Len() >= webhookMaxPending {
+		if wh.pending.Len() >= wh.maxPending {
 			wh.log.push(WebhookDelivery{EventID: ev.id, Name: ev.name, URL: ev.url, Attempt: 0, Error: webhookEventPending, Time: at})
 			continue
 		}

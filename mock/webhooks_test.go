@@ -382,3 +382,39 @@ func TestWebhooksResetDropsADeliveryInFlight(t *testing.T) {
 	createFallback(t, c)
 	assert.Empty(t, srv.Webhooks(), "what Reset forgot is not logged")
 }
+
+func TestWebhooksLogAndQueueAreBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := "http://" + ln.Addr().String() + "/hook"
+	require.NoError(t, ln.Close())
+	srv, c := newTest(t, WithLOX24Webhook(dead))
+	srv.mu.Lock()
+	srv.st.wh.log = newRing[WebhookDelivery](5)
+	srv.st.wh.maxPending = 3
+	srv.mu.Unlock()
+
+	for range 3 {
+		_, err := c.CreateVerifyCode(ctx(t), &otpkit.CreateVerifyCodeRequest{Phone: whPhone, RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS}}})
+		require.NoError(t, err)
+	}
+	srv.mu.Lock()
+	pending := srv.st.wh.pending.Len()
+	srv.mu.Unlock()
+	assert.LessOrEqual(t, pending, 3, "the queue stays bounded")
+	log := srv.Webhooks()
+	assert.Len(t, log, 5, "the log keeps the newest entries")
+	dropped := 0
+	for _, d := range log {
+		if d.Attempt == 0 {
+			dropped++
+			assert.Equal(t, webhookEventPending, d.Error)
+		}
+	}
+	assert.Positive(t, dropped, "an event beyond the bound is dropped and logged")
+
+	srv.Advance(24 * time.Hour)
+	srv.mu.Lock()
+	assert.Zero(t, srv.st.wh.pending.Len(), "every delivery ends after its 4th attempt")
+	srv.mu.Unlock()
+}

@@ -79,9 +79,12 @@
 //     returns (a LOX24 create sends its first events before answering;
 //     Advance moves the clock from one due delivery to the next and sends
 //     each when the clock reads its time), and never while the mock holds
-//     its state lock, so the receiver may call the mock back. Such a call
-//     made during a delivery does not wait for deliveries it makes due: the
-//     delivery in progress sends them next, in order. With a real clock,
+//     its state lock, so the receiver may call the mock back. One goroutine
+//     sends at a time; a call made while another goroutine is sending (a
+//     receiver calling back, or a concurrent request of the test) does not
+//     wait for the deliveries it makes due: the sending goroutine sends them
+//     next, in order. A delivery waiting for its retry does not hold back
+//     later events. With a real clock,
 //     DeliverWebhooks sends what fell due meanwhile (otpkit mock calls it
 //     five times a second). Webhooks lists the last DefaultRingSize
 //     attempts; Reset forgets queued deliveries and the log.

@@ -418,3 +418,36 @@ func TestWebhooksLogAndQueueAreBounded(t *testing.T) {
 	assert.Zero(t, srv.st.wh.pending.Len(), "every delivery ends after its 4th attempt")
 	srv.mu.Unlock()
 }
+
+func TestWebhooksConcurrentCodesEachInOrder(t *testing.T) {
+	rc := newReceiver(t)
+	srv, c := newTest(t, WithLOX24Webhook(rc.srv.URL))
+	const n = 20
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.CreateVerifyCode(context.Background(), &otpkit.CreateVerifyCodeRequest{Phone: fmt.Sprintf("+4917012345%03d", i),
+				RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS}}})
+			assert.NoError(t, err)
+			_ = srv.Messages()
+		}()
+	}
+	wg.Wait()
+	srv.Advance(time.Minute)
+
+	byCode := map[string][]string{}
+	seen := map[string]bool{}
+	for _, ev := range rc.got() {
+		assert.False(t, seen[ev.ID], "each event is delivered once")
+		seen[ev.ID] = true
+		byCode[ev.VerifyCode.ID] = append(byCode[ev.VerifyCode.ID], ev.Name)
+	}
+	require.Len(t, byCode, n)
+	for _, evs := range byCode {
+		assert.Equal(t, []string{otpkit.EventVerifyCodeChannelUpdated, otpkit.EventVerifyCodeChannelSent,
+			otpkit.EventVerifyCodeChannelSuccess, otpkit.EventVerifyCodeSuccess}, evs)
+	}
+	assert.Len(t, srv.Webhooks(), 4*n)
+}

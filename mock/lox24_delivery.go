@@ -130,8 +130,8 @@ func (h *Handler) startStepLocked(c *lox24Code, i int, at time.Time) {
 		h.noteWebhookLocked(otpkit.EventVerifyCodeChannelUpdated, -1)
 	}
 	h.noteWebhookLocked(otpkit.EventVerifyCodeChannelSent, len(c.history)-1)
-	if i == 0 {
-		h.flushWebhooksLocked(c, at) // a fallback's events go out with the failure's
+	if i == 0 { // a later step starts in completeStepLocked, which queues its events
+		h.flushWebhooksLocked(c, at)
 	}
 }
 

@@ -28,8 +28,9 @@ func (c *cli) demo(args []string) error {
 	fs := c.newFlags("demo", "", `
 Run every flow of the three providers against an embedded mock and print a
 transcript: LOX24 delivery with telegram → voice → sms fallback, a code
-comparison and the webhook events it sent to an app's endpoint; Tryvox approval, lock-out and expiry; dotdigital verification,
-single use, lock-out and expiry; and the errors a client meets on the way.
+comparison and the webhook events it sent to an app's endpoint; Tryvox
+approval, lock-out and expiry; dotdigital verification, single use, lock-out
+and expiry; and the errors a client meets on the way.
 The mock's clock jumps, so the demo takes well under a second. Codes are
 shown masked (12••), as they should be in any log.`)
 	if _, err := fs.parse(c, args); err != nil {

@@ -100,10 +100,10 @@ type lox24EventIn struct {
 }
 
 // lox24EventDataIn decodes data: the read object, plus the step of a
-// channel event.
+// channel event (decoded only in one: elsewhere it is an unknown member).
 type lox24EventDataIn struct {
 	verifyCodeIn
-	Channel *channelEventWire `json:"channel"`
+	Channel json.RawMessage `json:"channel"`
 }
 
 type channelEventFields ChannelEvent
@@ -152,8 +152,12 @@ func ParseLOX24Event(body []byte) (*LOX24Event, error) {
 	}
 	vc := data.model()
 	ev.VerifyCode = &vc
-	if data.Channel != nil && strings.HasPrefix(ev.Name, channelEventPrefix) {
-		ev.Channel = data.Channel.model()
+	if strings.HasPrefix(ev.Name, channelEventPrefix) && len(data.Channel) > 0 && string(data.Channel) != "null" {
+		var ch channelEventWire
+		if err := json.Unmarshal(data.Channel, &ch); err != nil {
+			return nil, notAnEvent(err)
+		}
+		ev.Channel = ch.model()
 	}
 	return ev, nil
 }

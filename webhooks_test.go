@@ -105,10 +105,14 @@ func TestParseLOX24EventAcceptsWhatLOX24MayAdd(t *testing.T) {
 	assert.Equal(t, "verify_code.expired", ev.Name)
 	assert.Nil(t, ev.VerifyCode)
 
-	ev, err = otpkit.ParseLOX24Event([]byte(`{"id":"e1","name":"verify_code.success","data":{"id":"v","channel":{"id":"h"}}}`))
-	require.NoError(t, err)
-	assert.Nil(t, ev.Channel, "a channel member outside a channel event is ignored")
-	assert.Equal(t, "v", ev.VerifyCode.ID)
+	for _, ch := range []string{`{"id":"h"}`, `"sms"`, `[1]`} {
+		ev, err = otpkit.ParseLOX24Event([]byte(`{"id":"e1","name":"verify_code.success","data":{"id":"v","channel":` + ch + `}}`))
+		require.NoError(t, err, ch)
+		assert.Nil(t, ev.Channel, "a channel member outside a channel event is ignored: %s", ch)
+		assert.Equal(t, "v", ev.VerifyCode.ID)
+	}
+	_, err = otpkit.ParseLOX24Event([]byte(`{"id":"e1","name":"verify_code.channel.sent","data":{"id":"v","channel":"sms"}}`))
+	assert.ErrorIs(t, err, otpkit.ErrInvalidRequest, "in a channel event it must be the step")
 }
 
 func TestParseLOX24EventRefusesWhatIsNoEvent(t *testing.T) {

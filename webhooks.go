@@ -88,15 +88,15 @@ type ChannelEvent struct {
 // lox24EventIn decodes an event in one pass (see decoding.go). Members match
 // by name in any case, as encoding/json does; unknown ones are ignored.
 type lox24EventIn struct {
-	ID                 string          `json:"id"`
-	APIVersion         string          `json:"api_version"`
-	Name               string          `json:"name"`
-	CreatedAt          int64           `json:"created_at"`
-	AttemptTotal       *int            `json:"attempt_total"`
-	AttemptsTotal      *int            `json:"attempts_total"` // the spelling of one documented example
-	AttemptNumber      int             `json:"attempt_number"`
-	NotificationTaskID string          `json:"notification_task_id"`
-	Data               json.RawMessage `json:"data"`
+	ID                 string            `json:"id"`
+	APIVersion         string            `json:"api_version"`
+	Name               string            `json:"name"`
+	CreatedAt          int64             `json:"created_at"`
+	AttemptTotal       *int              `json:"attempt_total"`
+	AttemptsTotal      *int              `json:"attempts_total"` // the spelling of one documented example
+	AttemptNumber      int               `json:"attempt_number"`
+	NotificationTaskID string            `json:"notification_task_id"`
+	Data               *lox24EventDataIn `json:"data"` // decoded in the same pass
 }
 
 // lox24EventDataIn decodes data: the read object, plus the step of a
@@ -143,12 +143,9 @@ func ParseLOX24Event(body []byte) (*LOX24Event, error) {
 	case in.AttemptsTotal != nil:
 		ev.AttemptTotal = *in.AttemptsTotal
 	}
-	if len(in.Data) == 0 || string(in.Data) == "null" {
+	data := in.Data
+	if data == nil {
 		return ev, nil
-	}
-	var data lox24EventDataIn
-	if err := json.Unmarshal(in.Data, &data); err != nil {
-		return nil, notAnEvent(err)
 	}
 	vc := data.model()
 	ev.VerifyCode = &vc

@@ -314,9 +314,24 @@ func (v *Verification) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// RemainingAttempts is how many checks the user has left.
+// TryvoxMaxAttempts is the number of checks Tryvox allows a verification,
+// as it documents.
+const TryvoxMaxAttempts = 5
+
+// RemainingAttempts is how many checks the user has left: MaxAttempts minus
+// Attempts, where an answer without max_attempts (the start answer) counts
+// as Tryvox's documented 5. A verification that is no longer pending has
+// none left. A wrong code's error (ErrInvalidCode) carries no attempt count;
+// GetStatus gives it.
 func (v *Verification) RemainingAttempts() int {
-	if n := v.MaxAttempts - v.Attempts; n > 0 {
+	if v.Status != "" && v.Status != VerificationPending {
+		return 0
+	}
+	limit := v.MaxAttempts
+	if limit == 0 {
+		limit = TryvoxMaxAttempts
+	}
+	if n := limit - v.Attempts; n > 0 {
 		return n
 	}
 	return 0

@@ -2,7 +2,10 @@ package otpkit_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,4 +68,88 @@ func TestRemainingAttemptsByStatus(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, tc.v.RemainingAttempts(), "%+v", tc.v)
 	}
+}
+
+// Errors raised before any request satisfy ErrNotSent and not
+// ErrUnavailable: an app may send elsewhere without sending twice.
+func TestNotSentBeforeAnyRequest(t *testing.T) {
+	c, err := otpkit.NewClient(otpkit.WithTryvoxKey(testTryvoxKey, testTenant), otpkit.WithBaseURL("http://127.0.0.1:1"))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	_, err = c.SendCode(ctx, &otpkit.SendCodeRequest{To: "447123123456"})
+	require.ErrorIs(t, err, otpkit.ErrMissingCredentials)
+	assert.ErrorIs(t, err, otpkit.ErrNotSent)
+	assert.NotErrorIs(t, err, otpkit.ErrUnavailable)
+
+	_, err = c.CheckCode(ctx, "ver_abc123", "12")
+	var ve *otpkit.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.ErrorIs(t, err, otpkit.ErrInvalidRequest)
+	assert.ErrorIs(t, err, otpkit.ErrNotSent)
+	assert.NotErrorIs(t, err, otpkit.ErrUnavailable)
+
+	var noCtx context.Context
+	_, err = c.GetStatus(noCtx, "ver_abc123")
+	assert.ErrorIs(t, err, otpkit.ErrNotSent)
+}
+
+// The caller's own context running out is its error, not ErrUnavailable;
+// the call's own timeout (WithTimeout) is ErrUnavailable.
+func TestUnavailableIsNotTheCallersContext(t *testing.T) {
+	srv := mock.NewServer()
+	t.Cleanup(srv.Close)
+	srv.InjectFault("GET /v1/verify/{id}", mock.Fault{Delay: 2 * time.Second, Count: -1})
+
+	c, err := srv.Client(otpkit.WithRetryPolicy(otpkit.RetryPolicy{}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.GetStatus(ctx, "ver_abc123")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, err, otpkit.ErrUnavailable, "the caller gave up: its own error")
+	assert.NotErrorIs(t, err, otpkit.ErrNotSent)
+
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	_, err = c.GetStatus(ctx, "ver_abc123")
+	require.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, otpkit.ErrUnavailable)
+
+	c, err = srv.Client(otpkit.WithRetryPolicy(otpkit.RetryPolicy{}), otpkit.WithTimeout(100*time.Millisecond))
+	require.NoError(t, err)
+	_, err = c.GetStatus(context.Background(), "ver_abc123")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorIs(t, err, otpkit.ErrUnavailable, "the call's own timeout: the provider did not answer in time")
+	assert.NotErrorIs(t, err, otpkit.ErrNotSent)
+}
+
+// A provider that acts and then holds its answer past the client's
+// timeout: the code went out exactly once, the client's error is
+// ErrUnavailable but not ErrNotSent (so an app does not fail over and send
+// a second code), and the request was sent once. Set up through the HTTP
+// control, as a CI job would.
+func TestHeldAnswerAfterTheProviderActed(t *testing.T) {
+	srv := mock.NewServer()
+	t.Cleanup(srv.Close)
+	resp, err := http.Post(srv.URL+"/_mock/faults", "application/json",
+		strings.NewReader(`{"route":"POST /v1/verify/start","delay":"1s","after_handler":true,"count":1}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+
+	c, err := srv.Client(otpkit.WithTimeout(200 * time.Millisecond))
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = c.StartVerification(context.Background(), &otpkit.StartVerificationRequest{To: "+4917012345678", Channel: otpkit.ChannelSMS})
+	assert.Less(t, time.Since(start), 900*time.Millisecond, "the client gave up at its timeout")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorIs(t, err, otpkit.ErrUnavailable)
+	assert.NotErrorIs(t, err, otpkit.ErrNotSent, "the provider may have acted (it did)")
+
+	// The mock logs the request when its handler ends, a moment after the
+	// client left.
+	require.Eventually(t, func() bool { return len(srv.Requests()) > 0 }, 3*time.Second, 5*time.Millisecond)
+	assert.Len(t, srv.Requests(), 1, "the client sent the start once")
+	assert.Len(t, srv.Messages(), 1, "the provider sent the code once")
 }

@@ -107,3 +107,27 @@ func TestControlMessagesByID(t *testing.T) {
 	require.Equal(t, 200, ctl(t, srv, "GET", "/_mock/messages?to=%2B4900&id="+v1.ID, "", &msgs))
 	assert.Empty(t, msgs)
 }
+
+func TestControlShutdown(t *testing.T) {
+	srv, _ := newTest(t)
+	ch := srv.ShutdownRequested()
+	select {
+	case <-ch:
+		t.Fatal("closed before any request")
+	default:
+	}
+	var e map[string]string
+	assert.Equal(t, 405, ctl(t, srv, "GET", "/_mock/shutdown", "", &e))
+	var ok map[string]string
+	require.Equal(t, 200, ctl(t, srv, "POST", "/_mock/shutdown", "", &ok))
+	assert.Equal(t, "ok", ok["status"])
+	select {
+	case <-ch:
+	default:
+		t.Fatal("not closed after POST /_mock/shutdown")
+	}
+	require.Equal(t, 200, ctl(t, srv, "POST", "/_mock/shutdown", "", &ok), "a second request is harmless")
+	srv.Reset()
+	<-srv.ShutdownRequested() // Reset does not reopen it
+	require.Equal(t, 200, ctl(t, srv, "GET", "/_mock/health", "", &ok), "the Handler itself keeps serving")
+}

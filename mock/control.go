@@ -54,6 +54,8 @@ func (h *Handler) serveControl(w http.ResponseWriter, r *http.Request, path stri
 		if allow(w, r, "GET") {
 			writeControl(w, http.StatusOK, h.Stats())
 		}
+	case "shutdown":
+		h.controlShutdown(w, r)
 	case "reset":
 		if allow(w, r, "POST") {
 			h.Reset()

@@ -66,7 +66,16 @@ type faultEntry struct {
 // written {name} matches any one segment, so "GET /v1/verify/{id}" matches
 // every status request. dotdigital paths (/webapi/…) match in any case, as
 // the provider's do. Faults for the same request apply in the order they
-// were injected. InjectFault panics when route or f is unusable: a route not
+// were injected.
+//
+// The otpkit client retries reads (GET) on transport errors and 5xx, so a
+// fault with Count 1 on a GET route is absorbed by the retry and the call
+// succeeds. To test an outage of a read, use Count: -1 (every request until
+// ClearFaults) or a client with retries off
+// (otpkit.WithRetryPolicy(otpkit.RetryPolicy{})). Writes are never retried
+// once sent.
+//
+// InjectFault panics when route or f is unusable: a route not
 // starting with "/" or under /_mock/, a Status that is not an HTTP status, a
 // negative Delay or RetryAfter, or a fault that would do nothing.
 func (h *Handler) InjectFault(route string, f Fault) {

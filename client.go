@@ -117,9 +117,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	// retryablehttp closes idle connections whenever a call gives up; on a
 	// shared pool that would cut every other call's connections, so it gets
 	// a transport that ignores that. (*Client).CloseIdleConnections still
-	// reaches the real one.
+	// reaches the real one. onceWrites keeps the transport from replaying
+	// a write.
 	rcHTTP := *c.httpClient
-	rcHTTP.Transport = keepIdle{c.httpClient.Transport}
+	rcHTTP.Transport = keepIdle{onceWrites{c.httpClient.Transport}}
 	c.lox24EP, c.tryvoxEP, c.dotdigitalEP = newEndpoint(c.lox24URL), newEndpoint(c.tryvoxURL), newEndpoint(c.dotdigitalURL)
 	c.userAgentHeader = []string{c.userAgent}
 	c.lox24Header = []string{c.lox24Token}

@@ -26,12 +26,12 @@ import (
 type h2Mode int
 
 const (
-	h2Answer      h2Mode = iota // answer every request 404 {}
-	h2ResetOnce                 // PROTOCOL_ERROR after the first whole request, then answer
-	h2ResetAlways               // PROTOCOL_ERROR after every whole request
-	h2RefuseOnce                // REFUSED_STREAM on the first request's headers, then answer
-	h2RefuseAlways              // REFUSED_STREAM on every request's headers
-	h2GoAwayOnce                // GOAWAY with a lower last-stream id on the first request's headers, then answer
+	h2Answer       h2Mode = iota // answer every request 404 {}
+	h2ResetOnce                  // PROTOCOL_ERROR after the first whole request, then answer
+	h2ResetAlways                // PROTOCOL_ERROR after every whole request
+	h2RefuseOnce                 // REFUSED_STREAM on the first request's headers, then answer
+	h2RefuseAlways               // REFUSED_STREAM on every request's headers
+	h2GoAwayOnce                 // GOAWAY with a lower last-stream id on the first request's headers, then answer
 )
 
 // h2Server counts the requests whose headers arrived and those it read

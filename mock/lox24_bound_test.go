@@ -98,3 +98,22 @@ func TestLOX24CreateClientLeft(t *testing.T) {
 	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
 	assert.Equal(t, 1, h.Stats().LOX24Codes)
 }
+
+// splitArray agrees with encoding/json on every valid array.
+func FuzzSplitArray(f *testing.F) {
+	for _, s := range []string{`[]`, `[1]`, ` [ 1 , "a,]" , {"b":[1,2]} , [[]] , null , "\"]" ] `, `[{},{},{},{},{}]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want []json.RawMessage
+		if kind([]byte(s)) != '[' || json.Unmarshal([]byte(s), &want) != nil {
+			return
+		}
+		head, n := splitArray([]byte(s), lox24StepsChecked)
+		require.Equal(t, len(want), n)
+		require.Len(t, head, min(n, lox24StepsChecked))
+		for i := range head {
+			require.JSONEq(t, string(want[i]), string(head[i]))
+		}
+	})
+}

@@ -23,7 +23,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -465,19 +464,17 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 // badResponse is the error for a success status whose body cannot be used.
 // It matches ErrServer.
 // The body is kept for diagnosis with the values of "code" members
-// redacted: a LOX24 success body carries the verification code.
+// redacted (see redactCodes): a LOX24 success body carries the
+// verification code.
 func (c *Client) badResponse(r request, resp *http.Response, msg string, body []byte) *APIError {
 	e := parseAPIError(r.provider, r.method, r.path, resp, nil)
 	e.Message = msg
 	if len(body) > 0 {
-		body = codeMember.ReplaceAll(body, []byte(`"code":"`+redacted+`"`))
+		body = redactCodes(body)
 		e.Body = bytes.Clone(body[:min(len(body), maxErrorBody)])
 	}
 	return e
 }
-
-// codeMember matches a JSON member "code" with a string value.
-var codeMember = regexp.MustCompile(`"code"\s*:\s*"(?:[^"\\]|\\.)*"`)
 
 // endpoint is a provider's base URL, split once for building and logging.
 type endpoint struct {

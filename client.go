@@ -259,13 +259,22 @@ func parseBaseURL(name, s string) (*url.URL, error) {
 	return u, nil
 }
 
-// redactURL drops user info from a URL that failed to parse as ours.
+// redactURL is a refused base URL as an error may show it: without user
+// info (everything up to the last "@", since a password may hold "@", "/"
+// or "?"), without query or fragment, and at most 100 bytes.
 func redactURL(s string) string {
-	if i := strings.Index(s, "@"); i >= 0 {
+	if i := strings.LastIndex(s, "@"); i >= 0 {
 		if j := strings.Index(s, "://"); j >= 0 && j < i {
-			return s[:j+3] + "…" + s[i:]
+			s = s[:j+3] + "…" + s[i:]
+		} else {
+			s = "…" + s[i:]
 		}
-		return "…" + s[i:]
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i] + "…"
+	}
+	if len(s) > 100 {
+		s = strings.ToValidUTF8(s[:100], "") + "…"
 	}
 	return s
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/otpkit/otpkit/internal/safetext"
 )
 
 // Provider names the API an error came from.
@@ -97,18 +99,20 @@ type APIError struct {
 	Path   string
 }
 
-// Error describes the failure for a log line.
+// Error describes the failure for a log line. The provider's text in it
+// (code, message, request id) is cut to a few hundred bytes and has no
+// control characters, so it cannot repaint a terminal or forge log lines.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "otpkit: %s %s %s: %d", e.Provider, e.Method, e.Path, e.StatusCode)
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		b.WriteString(" " + safetext.Clean(e.Code, 64))
 	}
 	if e.Message != "" {
-		b.WriteString(": " + strings.ReplaceAll(e.Message, "\n", "; "))
+		b.WriteString(": " + safetext.Clean(e.Message, 512))
 	}
 	if e.RequestID != "" {
-		b.WriteString(" (request id " + e.RequestID + ")")
+		b.WriteString(" (request id " + safetext.Clean(e.RequestID, 128) + ")")
 	}
 	return b.String()
 }

@@ -21,7 +21,8 @@ type Message struct {
 	// Tryvox to as sent, the dotdigital phoneNumber in international digits.
 	To   string `json:"to"`
 	Code string `json:"code"`
-	// Text is the message as the recipient reads it, code filled in.
+	// Text is the message as the recipient reads it, code filled in (its
+	// first 2 KiB when longer).
 	Text string    `json:"text"`
 	Time time.Time `json:"time"`
 }
@@ -45,7 +46,8 @@ func (m Message) Format(f fmt.State, verb rune) {
 // never a body or a header.
 type Request struct {
 	Method string `json:"method"`
-	// Path is the URL path without the query.
+	// Path is the URL path without the query (its first 1 KiB when
+	// longer).
 	Path string `json:"path"`
 	// Provider is the provider whose API the path belongs to; empty for a
 	// path of none.

@@ -58,10 +58,11 @@ const MaxResponseBytes = 1 << 20
 // it is safe for concurrent use, keeps its connections alive between calls
 // and holds no global state.
 type Client struct {
-	// Credentials, kept as the header values they are sent as.
-	lox24Token               string
-	tryvoxAuth, tryvoxTenant string
-	dotdigitalAuth           string
+	// The credentials are reached through a function: where fmt cannot
+	// call Format (a Client in an unexported field of your struct) it
+	// prints a func as an address with every verb, whereas it would print
+	// what a pointer points to with some (%s, %q, %x).
+	secrets func() *credentials
 
 	lox24URL, tryvoxURL, dotdigitalURL *url.URL
 	lox24EP, tryvoxEP, dotdigitalEP    endpoint
@@ -73,10 +74,29 @@ type Client struct {
 	// The header values every call sends, made once: a call puts these
 	// slices into its request instead of allocating its own (net/http only
 	// reads them).
-	userAgentHeader, lox24Header, tryvoxAuthHeader, tryvoxTenantHeader, dotdigitalHeader []string
-	logger                                                                               *slog.Logger
+	userAgentHeader []string
+	logger          *slog.Logger
 
 	rc *retryablehttp.Client
+}
+
+// creds returns c's credentials; a zero Client (not made by NewClient) has
+// none.
+func (c *Client) creds() *credentials {
+	if c.secrets == nil {
+		return &credentials{}
+	}
+	return c.secrets()
+}
+
+// credentials are a Client's secrets, kept as the header values they are
+// sent as, plus those values as the header slices a call sends.
+type credentials struct {
+	lox24Token               string
+	tryvoxAuth, tryvoxTenant string
+	dotdigitalAuth           string
+
+	lox24Header, tryvoxAuthHeader, tryvoxTenantHeader, dotdigitalHeader []string
 }
 
 // Option configures a Client. An option that gets an unusable value makes
@@ -87,7 +107,9 @@ type Option func(*Client) error
 // the providers' production URLs but has no credentials, so every call fails
 // with ErrMissingCredentials; give the credentials of the providers you use.
 func NewClient(opts ...Option) (*Client, error) {
+	cr := &credentials{}
 	c := &Client{
+		secrets:       func() *credentials { return cr },
 		lox24URL:      mustParse(DefaultLOX24URL),
 		tryvoxURL:     mustParse(DefaultTryvoxURL),
 		dotdigitalURL: mustParse(DefaultDotdigitalURL),
@@ -122,9 +144,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	rcHTTP.Transport = keepIdle{onceWrites{c.httpClient.Transport}}
 	c.lox24EP, c.tryvoxEP, c.dotdigitalEP = newEndpoint(c.lox24URL), newEndpoint(c.tryvoxURL), newEndpoint(c.dotdigitalURL)
 	c.userAgentHeader = []string{c.userAgent}
-	c.lox24Header = []string{c.lox24Token}
-	c.tryvoxAuthHeader, c.tryvoxTenantHeader = []string{c.tryvoxAuth}, []string{c.tryvoxTenant}
-	c.dotdigitalHeader = []string{c.dotdigitalAuth}
+	cr.lox24Header = []string{cr.lox24Token}
+	cr.tryvoxAuthHeader, cr.tryvoxTenantHeader = []string{cr.tryvoxAuth}, []string{cr.tryvoxTenant}
+	cr.dotdigitalHeader = []string{cr.dotdigitalAuth}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:   &rcHTTP,
 		Logger:       nil, // retryablehttp's own debug lines are off; we log ourselves
@@ -169,7 +191,7 @@ func WithLOX24Token(token string) Option {
 		if _, ok := rules.LOX24Token(token); !ok {
 			return errors.New(`otpkit: WithLOX24Token: the token must look like "<clientId>:<apiKey>" (digits, colon, key)`)
 		}
-		c.lox24Token = token
+		c.creds().lox24Token = token
 		return nil
 	}
 }
@@ -184,7 +206,7 @@ func WithTryvoxKey(apiKey, tenantID string) Option {
 		if !rules.HeaderSafe(tenantID) {
 			return errors.New("otpkit: WithTryvoxKey: the tenant id is empty or has spaces or control characters")
 		}
-		c.tryvoxAuth, c.tryvoxTenant = "Bearer "+apiKey, tenantID
+		c.creds().tryvoxAuth, c.creds().tryvoxTenant = "Bearer "+apiKey, tenantID
 		return nil
 	}
 }
@@ -199,7 +221,7 @@ func WithDotdigitalAuth(username, password string) Option {
 		if password == "" {
 			return errors.New("otpkit: WithDotdigitalAuth: the password is empty")
 		}
-		c.dotdigitalAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
+		c.creds().dotdigitalAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
 		return nil
 	}
 }
@@ -346,8 +368,9 @@ func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 // credentials for, never the credentials. It has a value receiver so that a
 // Client value (*c, or a field of a struct being printed) hides them too.
 func (c Client) Format(f fmt.State, _ rune) {
+	cr := c.creds()
 	fmt.Fprintf(f, "otpkit.Client{lox24:%t tryvox:%t dotdigital:%t}",
-		c.lox24Token != "", c.tryvoxAuth != "", c.dotdigitalAuth != "")
+		cr.lox24Token != "", cr.tryvoxAuth != "", cr.dotdigitalAuth != "")
 }
 
 // ---------------------------------------------------------------------------
@@ -494,19 +517,20 @@ func newEndpoint(u *url.URL) endpoint { return endpoint{url: u.String(), host: u
 
 // endpoint checks the credentials for p and returns its base URL.
 func (c *Client) endpoint(p Provider) (endpoint, error) {
+	cr := c.creds()
 	switch p {
 	case ProviderLOX24:
-		if c.lox24Token == "" {
+		if cr.lox24Token == "" {
 			return endpoint{}, fmt.Errorf("%w: no LOX24 token (use WithLOX24Token)", ErrMissingCredentials)
 		}
 		return c.lox24EP, nil
 	case ProviderTryvox:
-		if c.tryvoxAuth == "" {
+		if cr.tryvoxAuth == "" {
 			return endpoint{}, fmt.Errorf("%w: no Tryvox API key (use WithTryvoxKey)", ErrMissingCredentials)
 		}
 		return c.tryvoxEP, nil
 	case ProviderDotdigital:
-		if c.dotdigitalAuth == "" {
+		if cr.dotdigitalAuth == "" {
 			return endpoint{}, fmt.Errorf("%w: no dotdigital user (use WithDotdigitalAuth)", ErrMissingCredentials)
 		}
 		return c.dotdigitalEP, nil
@@ -520,14 +544,15 @@ func (c *Client) setHeaders(h http.Header, p Provider, hasBody bool) {
 	if hasBody {
 		h["Content-Type"] = jsonHeader
 	}
+	cr := c.creds()
 	switch p {
 	case ProviderLOX24:
-		h["X-Lox24-Auth-Token"] = c.lox24Header
+		h["X-Lox24-Auth-Token"] = cr.lox24Header
 	case ProviderTryvox:
-		h["Authorization"] = c.tryvoxAuthHeader
-		h["X-Tenant-Id"] = c.tryvoxTenantHeader
+		h["Authorization"] = cr.tryvoxAuthHeader
+		h["X-Tenant-Id"] = cr.tryvoxTenantHeader
 	case ProviderDotdigital:
-		h["Authorization"] = c.dotdigitalHeader
+		h["Authorization"] = cr.dotdigitalHeader
 	}
 }
 

@@ -2,6 +2,7 @@ package mock
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -41,6 +42,12 @@ func (m Message) Format(f fmt.State, verb rune) {
 	}
 	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
 }
+
+// LogValue implements slog.LogValuer: a Message logged with slog shows as
+// its %+v form, code and text redacted, with any handler. (Inside a slice
+// or struct slog's JSON handler encodes it with encoding/json, which keeps
+// the code: that is the form GET /_mock/messages serves.)
+func (m Message) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", m)) }
 
 // Request is one entry of the request log: what was asked and answered,
 // never a body or a header.

@@ -59,11 +59,15 @@ func TestCreateVerifyCodeRequestNestedInSlogJSON(t *testing.T) {
 	req := otpkit.CreateVerifyCodeRequest{Phone: "+491701234567", Code: secretLOX24Code,
 		RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS}}}
 	for name, v := range map[string]any{
-		"[]CreateVerifyCodeRequest":         []otpkit.CreateVerifyCodeRequest{req, req},
-		"[]*CreateVerifyCodeRequest":        []*otpkit.CreateVerifyCodeRequest{&req},
-		"struct with a request":             struct{ R otpkit.CreateVerifyCodeRequest }{req},
-		"map of requests":                   map[string]otpkit.CreateVerifyCodeRequest{"r": req},
-		"struct with a *request":            struct{ R *otpkit.CreateVerifyCodeRequest }{&req},
+		"[]CreateVerifyCodeRequest":  []otpkit.CreateVerifyCodeRequest{req, req},
+		"[]*CreateVerifyCodeRequest": []*otpkit.CreateVerifyCodeRequest{&req},
+		"struct with a request": struct {
+			R otpkit.CreateVerifyCodeRequest
+		}{req},
+		"map of requests": map[string]otpkit.CreateVerifyCodeRequest{"r": req},
+		"struct with a *request": struct {
+			R *otpkit.CreateVerifyCodeRequest
+		}{&req},
 		"CreateVerifyCodeRequest itself":    req,
 		"*CreateVerifyCodeRequest itself":   &req,
 		"slog.Group holding the request":    slog.GroupValue(slog.Any("r", req)),

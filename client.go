@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/go-retryablehttp"
 
@@ -333,8 +334,8 @@ func WithTimeout(d time.Duration) Option {
 // ("otpkit-go/<version> product").
 func WithUserAgent(product string) Option {
 	return func(c *Client) error {
-		if strings.ContainsAny(product, "\r\n") {
-			return errors.New("otpkit: WithUserAgent: line breaks are not allowed")
+		if strings.ContainsFunc(product, unicode.IsControl) {
+			return errors.New("otpkit: WithUserAgent: line breaks and other control characters are not allowed")
 		}
 		if product = strings.TrimSpace(product); product != "" {
 			c.userAgent = "otpkit-go/" + Version + " " + product

@@ -349,14 +349,19 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
-// It returns 0 when the header is absent or unusable.
+// It returns 0 when the header is absent or unusable. A number of seconds
+// is capped at a year; one too large to parse is a year too, not absent.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		const maxSecs = int64(365 * 24 * time.Hour / time.Second)
+	const maxSecs = int64(365 * 24 * time.Hour / time.Second)
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && v[0] != '-' {
+		secs, err = maxSecs, nil
+	}
+	if err == nil {
 		return time.Duration(min(max(secs, 0), maxSecs)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {

@@ -305,7 +305,9 @@ func redactURL(s string) string {
 // WithHTTPClient sets the HTTP client the calls go through (its transport,
 // proxy and TLS settings). The client is copied; its Timeout still applies
 // to each attempt, its CheckRedirect does not (redirects are never
-// followed). nil is an error.
+// followed). Whatever the transport, it is never given the means to resend
+// a write's body, so it cannot replay one (HTTP/2 would after a reset
+// stream). nil is an error.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {

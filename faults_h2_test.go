@@ -12,7 +12,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/net/http2"
 
 	"github.com/otpkit/otpkit"
 )
@@ -45,13 +44,20 @@ var h2Transports = []h2Transport{
 		require.NoError(t, err)
 		return c, tr.CloseIdleConnections
 	}},
-	{"WithHTTPClient x/net/http2", func(t *testing.T, srv *h2Server, opts []otpkit.Option) (*otpkit.Client, func()) {
-		tr := &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.pool}}
-		c, err := otpkit.NewClient(append(opts, otpkit.WithHTTPClient(&http.Client{Transport: tr}))...)
+	{"WithHTTPClient HTTP/2 only behind middleware", func(t *testing.T, srv *h2Server, opts []otpkit.Option) (*otpkit.Client, func()) {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.pool}, Protocols: new(http.Protocols)}
+		tr.Protocols.SetHTTP2(true)
+		c, err := otpkit.NewClient(append(opts, otpkit.WithHTTPClient(&http.Client{Transport: middleware{tr}}))...)
 		require.NoError(t, err)
 		return c, tr.CloseIdleConnections
 	}},
 }
+
+// middleware is a user's RoundTripper around a transport (logging,
+// tracing): the client cannot see the transport behind it.
+type middleware struct{ next http.RoundTripper }
+
+func (m middleware) RoundTrip(r *http.Request) (*http.Response, error) { return m.next.RoundTrip(r) }
 
 // h2Outcome is what a mode must produce for one call.
 type h2Outcome struct {

@@ -32,6 +32,9 @@ address it actually bound (port 0 picks a free one), in a form a shell can sourc
 Then it logs one line per request on stderr (method, path, status, duration; never
 a header, a query or a body) until SIGINT or SIGTERM, and exits 0.
 
+The /_mock/ controls have no authentication: keep the mock on 127.0.0.1. On any
+other address it prints a warning.
+
 Example:
   otpkit mock --addr 127.0.0.1:0 > mock.env &
   until grep -q DOTDIGITAL_PASSWORD mock.env; do sleep 0.1; done

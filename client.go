@@ -656,13 +656,18 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	return false, nil
 }
 
-// notSent reports whether err means the request never left: the dial was
-// refused or the name did not resolve. Anything later (a reset, a timeout)
-// may have reached the server.
+// notSent reports whether err means the request never left, or the server
+// provably did not process it: the dial was refused, the name did not
+// resolve, or an HTTP/2 server refused the stream (see sentError). Anything
+// else (a reset, a timeout) may have reached the server.
 func notSent(err error) bool {
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return true
+	}
+	var se *sentError
+	if errors.As(err, &se) {
+		return se.unprocessed
 	}
 	var opErr *net.OpError
 	return errors.As(err, &opErr) && opErr.Op == "dial" && !opErr.Timeout()

@@ -585,7 +585,8 @@ func (c *Client) transportError(ctx, callCtx context.Context, r request, timeout
 
 // RetryPolicy says how often and how long the client retries. Only reads
 // (GET) are retried on errors and on 429, 500, 502, 503 and 504; writes are
-// retried only when the connection failed before the request was written.
+// retried only when the connection failed before the request was written
+// or an HTTP/2 server refused it unread.
 type RetryPolicy struct {
 	// MaxRetries is how many times a call is retried; 0 turns retries off.
 	MaxRetries int

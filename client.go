@@ -23,10 +23,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/go-retryablehttp"
 
@@ -59,10 +59,11 @@ const MaxResponseBytes = 1 << 20
 // it is safe for concurrent use, keeps its connections alive between calls
 // and holds no global state.
 type Client struct {
-	// Credentials, kept as the header values they are sent as.
-	lox24Token               string
-	tryvoxAuth, tryvoxTenant string
-	dotdigitalAuth           string
+	// The credentials are reached through a function: where fmt cannot
+	// call Format (a Client in an unexported field of your struct) it
+	// prints a func as an address with every verb, whereas it would print
+	// what a pointer points to with some (%s, %q, %x).
+	secrets func() *credentials
 
 	lox24URL, tryvoxURL, dotdigitalURL *url.URL
 	lox24EP, tryvoxEP, dotdigitalEP    endpoint
@@ -74,10 +75,29 @@ type Client struct {
 	// The header values every call sends, made once: a call puts these
 	// slices into its request instead of allocating its own (net/http only
 	// reads them).
-	userAgentHeader, lox24Header, tryvoxAuthHeader, tryvoxTenantHeader, dotdigitalHeader []string
-	logger                                                                               *slog.Logger
+	userAgentHeader []string
+	logger          *slog.Logger
 
 	rc *retryablehttp.Client
+}
+
+// creds returns c's credentials; a zero Client (not made by NewClient) has
+// none.
+func (c *Client) creds() *credentials {
+	if c.secrets == nil {
+		return &credentials{}
+	}
+	return c.secrets()
+}
+
+// credentials are a Client's secrets, kept as the header values they are
+// sent as, plus those values as the header slices a call sends.
+type credentials struct {
+	lox24Token               string
+	tryvoxAuth, tryvoxTenant string
+	dotdigitalAuth           string
+
+	lox24Header, tryvoxAuthHeader, tryvoxTenantHeader, dotdigitalHeader []string
 }
 
 // Option configures a Client. An option that gets an unusable value makes
@@ -88,7 +108,9 @@ type Option func(*Client) error
 // the providers' production URLs but has no credentials, so every call fails
 // with ErrMissingCredentials; give the credentials of the providers you use.
 func NewClient(opts ...Option) (*Client, error) {
+	cr := &credentials{}
 	c := &Client{
+		secrets:       func() *credentials { return cr },
 		lox24URL:      mustParse(DefaultLOX24URL),
 		tryvoxURL:     mustParse(DefaultTryvoxURL),
 		dotdigitalURL: mustParse(DefaultDotdigitalURL),
@@ -117,14 +139,15 @@ func NewClient(opts ...Option) (*Client, error) {
 	// retryablehttp closes idle connections whenever a call gives up; on a
 	// shared pool that would cut every other call's connections, so it gets
 	// a transport that ignores that. (*Client).CloseIdleConnections still
-	// reaches the real one.
+	// reaches the real one. onceWrites keeps the transport from replaying
+	// a write.
 	rcHTTP := *c.httpClient
-	rcHTTP.Transport = keepIdle{c.httpClient.Transport}
+	rcHTTP.Transport = keepIdle{onceWrites{c.httpClient.Transport}}
 	c.lox24EP, c.tryvoxEP, c.dotdigitalEP = newEndpoint(c.lox24URL), newEndpoint(c.tryvoxURL), newEndpoint(c.dotdigitalURL)
 	c.userAgentHeader = []string{c.userAgent}
-	c.lox24Header = []string{c.lox24Token}
-	c.tryvoxAuthHeader, c.tryvoxTenantHeader = []string{c.tryvoxAuth}, []string{c.tryvoxTenant}
-	c.dotdigitalHeader = []string{c.dotdigitalAuth}
+	cr.lox24Header = []string{cr.lox24Token}
+	cr.tryvoxAuthHeader, cr.tryvoxTenantHeader = []string{cr.tryvoxAuth}, []string{cr.tryvoxTenant}
+	cr.dotdigitalHeader = []string{cr.dotdigitalAuth}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:   &rcHTTP,
 		Logger:       nil, // retryablehttp's own debug lines are off; we log ourselves
@@ -169,7 +192,7 @@ func WithLOX24Token(token string) Option {
 		if _, ok := rules.LOX24Token(token); !ok {
 			return errors.New(`otpkit: WithLOX24Token: the token must look like "<clientId>:<apiKey>" (digits, colon, key)`)
 		}
-		c.lox24Token = token
+		c.creds().lox24Token = token
 		return nil
 	}
 }
@@ -184,7 +207,7 @@ func WithTryvoxKey(apiKey, tenantID string) Option {
 		if !rules.HeaderSafe(tenantID) {
 			return errors.New("otpkit: WithTryvoxKey: the tenant id is empty or has spaces or control characters")
 		}
-		c.tryvoxAuth, c.tryvoxTenant = "Bearer "+apiKey, tenantID
+		c.creds().tryvoxAuth, c.creds().tryvoxTenant = "Bearer "+apiKey, tenantID
 		return nil
 	}
 }
@@ -199,7 +222,7 @@ func WithDotdigitalAuth(username, password string) Option {
 		if password == "" {
 			return errors.New("otpkit: WithDotdigitalAuth: the password is empty")
 		}
-		c.dotdigitalAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
+		c.creds().dotdigitalAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
 		return nil
 	}
 }
@@ -259,13 +282,22 @@ func parseBaseURL(name, s string) (*url.URL, error) {
 	return u, nil
 }
 
-// redactURL drops user info from a URL that failed to parse as ours.
+// redactURL is a refused base URL as an error may show it: without user
+// info (everything up to the last "@", since a password may hold "@", "/"
+// or "?"), without query or fragment, and at most 100 bytes.
 func redactURL(s string) string {
-	if i := strings.Index(s, "@"); i >= 0 {
+	if i := strings.LastIndex(s, "@"); i >= 0 {
 		if j := strings.Index(s, "://"); j >= 0 && j < i {
-			return s[:j+3] + "…" + s[i:]
+			s = s[:j+3] + "…" + s[i:]
+		} else {
+			s = "…" + s[i:]
 		}
-		return "…" + s[i:]
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i] + "…"
+	}
+	if len(s) > 100 {
+		s = strings.ToValidUTF8(s[:100], "") + "…"
 	}
 	return s
 }
@@ -273,7 +305,9 @@ func redactURL(s string) string {
 // WithHTTPClient sets the HTTP client the calls go through (its transport,
 // proxy and TLS settings). The client is copied; its Timeout still applies
 // to each attempt, its CheckRedirect does not (redirects are never
-// followed). nil is an error.
+// followed). Whatever the transport, it is never given the means to resend
+// a write's body, so it cannot replay one (HTTP/2 would after a reset
+// stream). nil is an error.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -302,8 +336,8 @@ func WithTimeout(d time.Duration) Option {
 // ("otpkit-go/<version> product").
 func WithUserAgent(product string) Option {
 	return func(c *Client) error {
-		if strings.ContainsAny(product, "\r\n") {
-			return errors.New("otpkit: WithUserAgent: line breaks are not allowed")
+		if strings.ContainsFunc(product, unicode.IsControl) {
+			return errors.New("otpkit: WithUserAgent: line breaks and other control characters are not allowed")
 		}
 		if product = strings.TrimSpace(product); product != "" {
 			c.userAgent = "otpkit-go/" + Version + " " + product
@@ -337,8 +371,9 @@ func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 // credentials for, never the credentials. It has a value receiver so that a
 // Client value (*c, or a field of a struct being printed) hides them too.
 func (c Client) Format(f fmt.State, _ rune) {
+	cr := c.creds()
 	fmt.Fprintf(f, "otpkit.Client{lox24:%t tryvox:%t dotdigital:%t}",
-		c.lox24Token != "", c.tryvoxAuth != "", c.dotdigitalAuth != "")
+		cr.lox24Token != "", cr.tryvoxAuth != "", cr.dotdigitalAuth != "")
 }
 
 // ---------------------------------------------------------------------------
@@ -467,19 +502,17 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 // badResponse is the error for a success status whose body cannot be used.
 // It matches ErrServer.
 // The body is kept for diagnosis with the values of "code" members
-// redacted: a LOX24 success body carries the verification code.
+// redacted (see redactCodes): a LOX24 success body carries the
+// verification code.
 func (c *Client) badResponse(r request, resp *http.Response, msg string, body []byte) *APIError {
 	e := parseAPIError(r.provider, r.method, r.path, resp, nil)
 	e.Message = msg
 	if len(body) > 0 {
-		body = codeMember.ReplaceAll(body, []byte(`"code":"`+redacted+`"`))
+		body = redactCodes(body)
 		e.Body = bytes.Clone(body[:min(len(body), maxErrorBody)])
 	}
 	return e
 }
-
-// codeMember matches a JSON member "code" with a string value.
-var codeMember = regexp.MustCompile(`"code"\s*:\s*"(?:[^"\\]|\\.)*"`)
 
 // endpoint is a provider's base URL, split once for building and logging.
 type endpoint struct {
@@ -490,19 +523,20 @@ func newEndpoint(u *url.URL) endpoint { return endpoint{url: u.String(), host: u
 
 // endpoint checks the credentials for p and returns its base URL.
 func (c *Client) endpoint(p Provider) (endpoint, error) {
+	cr := c.creds()
 	switch p {
 	case ProviderLOX24:
-		if c.lox24Token == "" {
+		if cr.lox24Token == "" {
 			return endpoint{}, fmt.Errorf("%w: no LOX24 token (use WithLOX24Token)", ErrMissingCredentials)
 		}
 		return c.lox24EP, nil
 	case ProviderTryvox:
-		if c.tryvoxAuth == "" {
+		if cr.tryvoxAuth == "" {
 			return endpoint{}, fmt.Errorf("%w: no Tryvox API key (use WithTryvoxKey)", ErrMissingCredentials)
 		}
 		return c.tryvoxEP, nil
 	case ProviderDotdigital:
-		if c.dotdigitalAuth == "" {
+		if cr.dotdigitalAuth == "" {
 			return endpoint{}, fmt.Errorf("%w: no dotdigital user (use WithDotdigitalAuth)", ErrMissingCredentials)
 		}
 		return c.dotdigitalEP, nil
@@ -516,14 +550,15 @@ func (c *Client) setHeaders(h http.Header, p Provider, hasBody bool) {
 	if hasBody {
 		h["Content-Type"] = jsonHeader
 	}
+	cr := c.creds()
 	switch p {
 	case ProviderLOX24:
-		h["X-Lox24-Auth-Token"] = c.lox24Header
+		h["X-Lox24-Auth-Token"] = cr.lox24Header
 	case ProviderTryvox:
-		h["Authorization"] = c.tryvoxAuthHeader
-		h["X-Tenant-Id"] = c.tryvoxTenantHeader
+		h["Authorization"] = cr.tryvoxAuthHeader
+		h["X-Tenant-Id"] = cr.tryvoxTenantHeader
 	case ProviderDotdigital:
-		h["Authorization"] = c.dotdigitalHeader
+		h["Authorization"] = cr.dotdigitalHeader
 	}
 }
 
@@ -556,7 +591,8 @@ func (c *Client) transportError(ctx, callCtx context.Context, r request, timeout
 
 // RetryPolicy says how often and how long the client retries. Only reads
 // (GET) are retried on errors and on 429, 500, 502, 503 and 504; writes are
-// retried only when the connection failed before the request was written.
+// retried only when the connection failed before the request was written
+// or an HTTP/2 server refused it unread.
 type RetryPolicy struct {
 	// MaxRetries is how many times a call is retried; 0 turns retries off.
 	MaxRetries int
@@ -630,13 +666,18 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	return false, nil
 }
 
-// notSent reports whether err means the request never left: the dial was
-// refused or the name did not resolve. Anything later (a reset, a timeout)
-// may have reached the server.
+// notSent reports whether err means the request never left, or the server
+// provably did not process it: the dial was refused, the name did not
+// resolve, or an HTTP/2 server refused the stream (see sentError). Anything
+// else (a reset, a timeout) may have reached the server.
 func notSent(err error) bool {
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return true
+	}
+	var se *sentError
+	if errors.As(err, &se) {
+		return se.unprocessed
 	}
 	var opErr *net.OpError
 	return errors.As(err, &opErr) && opErr.Op == "dial" && !opErr.Timeout()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/otpkit/otpkit/internal/safetext"
 )
 
 // Provider names the API an error came from.
@@ -97,18 +99,20 @@ type APIError struct {
 	Path   string
 }
 
-// Error describes the failure for a log line.
+// Error describes the failure for a log line. The provider's text in it
+// (code, message, request id) is cut to a few hundred bytes and has no
+// control characters, so it cannot repaint a terminal or forge log lines.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "otpkit: %s %s %s: %d", e.Provider, e.Method, e.Path, e.StatusCode)
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		b.WriteString(" " + safetext.Clean(e.Code, 64))
 	}
 	if e.Message != "" {
-		b.WriteString(": " + strings.ReplaceAll(e.Message, "\n", "; "))
+		b.WriteString(": " + safetext.Clean(e.Message, 512))
 	}
 	if e.RequestID != "" {
-		b.WriteString(" (request id " + e.RequestID + ")")
+		b.WriteString(" (request id " + safetext.Clean(e.RequestID, 128) + ")")
 	}
 	return b.String()
 }
@@ -347,14 +351,19 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
-// It returns 0 when the header is absent or unusable.
+// It returns 0 when the header is absent or unusable. A number of seconds
+// is capped at a year; one too large to parse is a year too, not absent.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		const maxSecs = int64(365 * 24 * time.Hour / time.Second)
+	const maxSecs = int64(365 * 24 * time.Hour / time.Second)
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && v[0] != '-' {
+		secs, err = maxSecs, nil
+	}
+	if err == nil {
 		return time.Duration(min(max(secs, 0), maxSecs)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {

@@ -30,7 +30,8 @@ func TestParseRetryAfter(t *testing.T) {
 		"-5":                            0,
 		"1.5":                           0,
 		"soon":                          0,
-		"99999999999999999999":          0,
+		"99999999999999999999":          365 * 24 * time.Hour, // too large to parse: longer than any wait
+		"-99999999999999999999":         0,
 		"Sun, 22 Nov 2026 10:00:30 GMT": 30 * time.Second,
 		"Sun, 22 Nov 2026 09:00:00 GMT": 0,
 		"999999999999":                  365 * 24 * time.Hour,

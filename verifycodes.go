@@ -33,7 +33,7 @@ func (c *Client) CreateVerifyCode(ctx context.Context, req *CreateVerifyCodeRequ
 		return nil, err
 	}
 	var in verifyCodeIn
-	err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodPost, path: "/verify_codes", body: req, write: true}, &in)
+	err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodPost, path: "/verify_codes", body: (*createVerifyCodeWire)(req), write: true}, &in)
 	if err != nil {
 		return nil, err
 	}

@@ -156,7 +156,10 @@ func (h *Handler) controlOutcomes(w http.ResponseWriter, r *http.Request) {
 		controlError(w, http.StatusBadRequest, `"recipient", "channel" and "outcome" are required`)
 		return
 	}
-	h.SetOutcome(in.Recipient, in.Channel, *in.Outcome)
+	if err := h.setOutcome(in.Recipient, in.Channel, *in.Outcome); err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	writeControl(w, http.StatusOK, okBody)
 }
 
@@ -175,7 +178,10 @@ func (h *Handler) controlNumberStatus(w http.ResponseWriter, r *http.Request) {
 		controlError(w, http.StatusBadRequest, `"recipient" is required`)
 		return
 	}
-	h.SetNumberStatus(in.Recipient, in.Status)
+	if err := h.setNumberStatus(in.Recipient, in.Status); err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	writeControl(w, http.StatusOK, okBody)
 }
 

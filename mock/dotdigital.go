@@ -161,7 +161,7 @@ func (h *Handler) dotdigitalSend(w *statusWriter, r *http.Request, account int) 
 		}
 		h.st.dd.byID[c.id] = c
 		heap.Push(&h.st.dd.expiry, c)
-		h.st.outbox.push(Message{ID: c.id, Provider: otpkit.ProviderDotdigital, Channel: otpkit.ChannelSMS,
+		h.st.pushMessage(Message{ID: c.id, Provider: otpkit.ProviderDotdigital, Channel: otpkit.ChannelSMS,
 			To: c.phone, Code: c.code, Text: text, Time: now})
 		return c.wire(otpkit.CodeNotVerified, nil)
 	}()

@@ -23,7 +23,7 @@ type Fault struct {
 	// with the provider's error body for that status.
 	Status int
 	// RetryAfter, when positive, is sent as a Retry-After header in whole
-	// seconds (rounded up) with Status.
+	// seconds (rounded up) with Status. At most 24 hours.
 	RetryAfter time.Duration
 	// Delay holds the request this long before anything else happens. A
 	// delay alone (no Status, no DropConnection) is pure latency: the
@@ -52,6 +52,10 @@ type Fault struct {
 	AfterHandler bool
 }
 
+// maxFaultRetryAfter is the longest Fault.RetryAfter: a day, in seconds a
+// Retry-After header can carry.
+const maxFaultRetryAfter = 24 * time.Hour
+
 type faultEntry struct {
 	route     string
 	method    string   // "" matches any method
@@ -75,9 +79,10 @@ type faultEntry struct {
 // (otpkit.WithRetryPolicy(otpkit.RetryPolicy{})). Writes are never retried
 // once sent.
 //
-// InjectFault panics when route or f is unusable: a route not
-// starting with "/" or under /_mock/, a Status that is not an HTTP status, a
-// negative Delay or RetryAfter, or a fault that would do nothing.
+// InjectFault panics when route or f is unusable: a route not starting
+// with "/" or under /_mock/, a Status that is not an HTTP status or is
+// informational (1xx), a negative Delay or RetryAfter, a RetryAfter over
+// 24 hours, or a fault that would do nothing.
 func (h *Handler) InjectFault(route string, f Fault) {
 	if err := h.injectFault(route, f); err != nil {
 		panic("mock: InjectFault: " + err.Error())
@@ -100,8 +105,12 @@ func parseFault(route string, f Fault) (*faultEntry, error) {
 	switch {
 	case f.Status != 0 && (f.Status < 100 || f.Status > 599):
 		return nil, fmt.Errorf("status %d is not an HTTP status", f.Status)
+	case f.Status >= 100 && f.Status < 200:
+		return nil, fmt.Errorf("status %d is informational: a 1xx cannot replace an answer (use 200 to 599)", f.Status)
 	case f.Delay < 0 || f.RetryAfter < 0:
 		return nil, errors.New("negative delay or retry_after")
+	case f.RetryAfter > maxFaultRetryAfter:
+		return nil, fmt.Errorf("retry_after %v is longer than %v", f.RetryAfter, maxFaultRetryAfter)
 	case f.Status == 0 && f.Delay == 0 && !f.DropConnection:
 		return nil, errors.New("the fault needs a status, a delay or drop_connection")
 	}

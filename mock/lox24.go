@@ -103,6 +103,9 @@ func (h *Handler) serveLOX24(w *statusWriter, r *http.Request, path string) {
 			create.malformed = "Syntax error"
 		default:
 			create = decodeLOX24Create(body, h.cfg.senderIDs)
+			if r.Context().Err() != nil {
+				return // the client left: nothing to act on, nobody to answer
+			}
 			if create.malformed == "" && len(create.violations) == 0 {
 				fresh = newLOX24Code(&create)
 			}

@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -54,7 +55,12 @@ func decodeLOX24Create(body []byte, senderIDs []string) lox24CreateBody {
 	if b := d.bool("is_code_deleted", top["is_code_deleted"]); b != nil {
 		c.isCodeDeleted = *b
 	}
-	if raws, ok := d.array("routing_strategy", top["routing_strategy"]); ok {
+	if raws, n, ok := d.arrayHead("routing_strategy", top["routing_strategy"], lox24StepsChecked); ok {
+		// Only the first steps are looked at: a strategy has at most three
+		// valid ones, so a longer one breaks a rule within its first four
+		// (a channel twice, or a step without a valid channel), and a
+		// hostile one of 100,000 steps costs no more than that.
+		c.in.MoreSteps = n > len(raws)
 		c.in.RoutingStrategy = make([]rules.LOX24Step, len(raws))
 		c.steps = make([]lox24Step, len(raws))
 		for i, raw := range raws {
@@ -84,6 +90,10 @@ func decodeLOX24Create(body []byte, senderIDs []string) lox24CreateBody {
 	}
 	return c
 }
+
+// lox24StepsChecked is how many routing steps the mock decodes and checks:
+// one more than a valid strategy can have.
+const lox24StepsChecked = 4 // three channels, each at most once
 
 // typeChecker decodes single JSON values and records a Symfony INVALID_TYPE
 // violation for each value of the wrong type. JSON null counts as absent.
@@ -159,23 +169,75 @@ func (d *typeChecker) bool(path string, raw json.RawMessage) *bool {
 	return nil
 }
 
-// array decodes a JSON array; ok is false when the value is absent, null or
-// not an array (the latter recorded).
-func (d *typeChecker) array(path string, raw json.RawMessage) ([]json.RawMessage, bool) {
+// arrayHead decodes a JSON array of any length: it returns the first max
+// elements and how many there are, scanning the rest without decoding it.
+// ok is false when the value is absent, null or not an array (the latter
+// recorded). raw comes from a decoded document, so it is valid JSON.
+func (d *typeChecker) arrayHead(path string, raw json.RawMessage, max int) (head []json.RawMessage, n int, ok bool) {
 	switch kind(raw) {
 	case 0, 'n':
-		return nil, false
+		return nil, 0, false
 	case '[':
-		var out []json.RawMessage
-		if json.Unmarshal(raw, &out) == nil {
-			if out == nil {
-				out = []json.RawMessage{}
-			}
-			return out, true
+		head, n = splitArray(raw, max)
+		if head == nil {
+			head = []json.RawMessage{}
 		}
+		return head, n, true
 	}
 	d.fail(path, "array")
-	return nil, false
+	return nil, 0, false
+}
+
+// splitArray returns the first max elements of raw, a valid JSON array, and
+// how many elements it has, in one pass that allocates only the head.
+func splitArray(raw []byte, max int) (head []json.RawMessage, n int) {
+	depth, start := 0, -1
+	inString, escaped := false, false
+	end := func(i int) {
+		if start < 0 {
+			return
+		}
+		if n < max {
+			head = append(head, bytes.TrimRight(raw[start:i], " \t\r\n"))
+		}
+		n++
+		start = -1
+	}
+	for i, c := range raw {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			continue
+		}
+		if depth == 1 && start < 0 && c != ',' && c != ']' {
+			start = i
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				end(i)
+			}
+		case ',':
+			if depth == 1 {
+				end(i)
+			}
+		}
+	}
+	return head, n
 }
 
 func (d *typeChecker) object(path string, raw json.RawMessage) (map[string]json.RawMessage, bool) {

@@ -160,7 +160,7 @@ func (h *Handler) completeStepLocked(c *lox24Code) {
 		if st.Template != nil && st.Channel != "telegram" {
 			text = *st.Template
 		}
-		h.st.outbox.push(Message{ID: c.id, Provider: otpkit.ProviderLOX24, Channel: otpkit.Channel(st.Channel),
+		h.st.pushMessage(Message{ID: c.id, Provider: otpkit.ProviderLOX24, Channel: otpkit.Channel(st.Channel),
 			To: c.phone, Code: c.code, Text: fillCode(text, c.code), Time: at})
 		h.finishCodeLocked(c, otpkit.VerifyCodeSuccess)
 	case OutcomeFailed:

@@ -173,7 +173,7 @@ func (h *Handler) finish(sw *statusWriter, r *http.Request, path string, p otpki
 		}
 	}
 	h.logMu.Lock()
-	h.log.push(Request{Method: internMethod(r.Method), Path: internPath(path), Provider: p,
+	h.log.push(Request{Method: internMethod(truncate(r.Method, maxLoggedMethod)), Path: internPath(truncate(path, maxLoggedPath)), Provider: p,
 		Status: sw.status, Time: arrived, Fault: sw.fault})
 	h.logMu.Unlock()
 	if v == http.ErrAbortHandler {

@@ -67,7 +67,10 @@ func marshal(v any) []byte {
 
 func setRetryAfter(w http.ResponseWriter, d time.Duration) {
 	if d > 0 {
-		secs := (d + time.Second - 1) / time.Second
+		secs := d / time.Second
+		if d%time.Second != 0 {
+			secs++ // rounded up, without overflowing
+		}
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 	}
 }

@@ -103,21 +103,35 @@ func (h *Handler) Requests() []Request {
 // 502 DELIVERY_FAILED and create nothing. dotdigital always delivers.
 // OutcomeDelivered restores the default. Recipients compare as in
 // MessagesTo. It panics on an Outcome that is not one of the constants.
+//
+// At most 10,000 outcomes can be scripted at once, for recipients of at
+// most 254 bytes; SetOutcome panics beyond that.
 func (h *Handler) SetOutcome(recipient string, ch otpkit.Channel, o Outcome) {
 	if o < OutcomeDelivered || o > OutcomeError {
 		panic(fmt.Sprintf("mock: SetOutcome: unknown outcome %d", int(o)))
 	}
+	if err := h.setOutcome(recipient, ch, o); err != nil {
+		panic("mock: SetOutcome: " + err.Error())
+	}
+}
+
+func (h *Handler) setOutcome(recipient string, ch otpkit.Channel, o Outcome) error {
 	k := outcomeKey{normRecipient(recipient), ch}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if o == OutcomeDelivered {
 		delete(h.st.outcomes, k)
-		return
+		return nil
+	}
+	_, exists := h.st.outcomes[k]
+	if err := checkScript("outcomes", recipient, ch, "", len(h.st.outcomes), !exists); err != nil {
+		return err
 	}
 	if h.st.outcomes == nil {
 		h.st.outcomes = map[outcomeKey]Outcome{}
 	}
 	h.st.outcomes[k] = o
+	return nil
 }
 
 func (h *Handler) outcomeLocked(recipient string, ch otpkit.Channel) Outcome {
@@ -129,19 +143,31 @@ func (h *Handler) outcomeLocked(recipient string, ch otpkit.Channel) Outcome {
 
 // SetNumberStatus scripts the dotdigital numberStatus reported for codes
 // sent to recipient from now on (default "Unknown"). An empty status
-// restores the default.
+// restores the default. Like SetOutcome it takes at most 10,000 recipients
+// of at most 254 bytes, and a status of at most 64 bytes; it panics beyond.
 func (h *Handler) SetNumberStatus(recipient, status string) {
+	if err := h.setNumberStatus(recipient, status); err != nil {
+		panic("mock: SetNumberStatus: " + err.Error())
+	}
+}
+
+func (h *Handler) setNumberStatus(recipient, status string) error {
 	k := normRecipient(recipient)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if status == "" {
 		delete(h.st.numberStatus, k)
-		return
+		return nil
+	}
+	_, exists := h.st.numberStatus[k]
+	if err := checkScript("number statuses", recipient, "", status, len(h.st.numberStatus), !exists); err != nil {
+		return err
 	}
 	if h.st.numberStatus == nil {
 		h.st.numberStatus = map[string]string{}
 	}
 	h.st.numberStatus[k] = status
+	return nil
 }
 
 // SetBalance sets the LOX24 balance to cents and makes it limited (see

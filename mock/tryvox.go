@@ -227,7 +227,7 @@ func (h *Handler) tryvoxStart(w *statusWriter, r *http.Request, tenant string) {
 		st.windows[key] = win
 		st.byID[v.id] = v
 		st.fifo.push(v)
-		h.st.outbox.push(Message{ID: v.id, Provider: otpkit.ProviderTryvox, Channel: v.channel, To: v.to,
+		h.st.pushMessage(Message{ID: v.id, Provider: otpkit.ProviderTryvox, Channel: v.channel, To: v.to,
 			Code: v.code, Text: text, Time: now})
 		return false
 	}()

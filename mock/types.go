@@ -2,6 +2,7 @@ package mock
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -21,7 +22,8 @@ type Message struct {
 	// Tryvox to as sent, the dotdigital phoneNumber in international digits.
 	To   string `json:"to"`
 	Code string `json:"code"`
-	// Text is the message as the recipient reads it, code filled in.
+	// Text is the message as the recipient reads it, code filled in (its
+	// first 2 KiB when longer).
 	Text string    `json:"text"`
 	Time time.Time `json:"time"`
 }
@@ -41,11 +43,18 @@ func (m Message) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
 }
 
+// LogValue implements slog.LogValuer: a Message logged with slog shows as
+// its %+v form, code and text redacted, with any handler. (Inside a slice
+// or struct slog's JSON handler encodes it with encoding/json, which keeps
+// the code: that is the form GET /_mock/messages serves.)
+func (m Message) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", m)) }
+
 // Request is one entry of the request log: what was asked and answered,
 // never a body or a header.
 type Request struct {
 	Method string `json:"method"`
-	// Path is the URL path without the query.
+	// Path is the URL path without the query (its first 1 KiB when
+	// longer).
 	Path string `json:"path"`
 	// Provider is the provider whose API the path belongs to; empty for a
 	// path of none.

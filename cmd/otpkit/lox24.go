@@ -138,8 +138,8 @@ Example:
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPHONE\tSTATUS\tDELIVERED\tCREATED")
 	for _, vc := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", vc.ID, vc.Phone, vc.Status,
-			orDash(deref(vc.DeliveredChannel)), formatTime(vc.CreatedAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", show(vc.ID), show(vc.Phone), show(vc.Status.String()),
+			show(orDash(deref(vc.DeliveredChannel))), formatTime(vc.CreatedAt))
 	}
 	return tw.Flush()
 }
@@ -164,7 +164,7 @@ func printVerifyCode(w io.Writer, vc *otpkit.VerifyCode) {
 		"updated", formatTime(vc.UpdatedAt),
 	)
 	for _, h := range vc.History {
-		fmt.Fprintf(w, "  step %-8s %-12s %s\n", h.Channel, h.Status, formatTime(h.ProcessedAt))
+		fmt.Fprintf(w, "  step %-8s %-12s %s\n", show(string(h.Channel)), show(h.Status.String()), formatTime(h.ProcessedAt))
 	}
 }
 

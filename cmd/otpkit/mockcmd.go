@@ -39,6 +39,9 @@ With --lox24-webhook it POSTs LOX24's verify_code.* webhook events to URL as the
 verify codes are delivered, retrying failed deliveries (GET /_mock/webhooks lists
 every attempt; POST /_mock/webhooks {"url":...} changes the URL).
 
+The /_mock/ controls have no authentication: keep the mock on 127.0.0.1. On any
+other address it prints a warning.
+
 Example:
   otpkit mock --addr 127.0.0.1:0 > mock.env &
   until grep -q DOTDIGITAL_PASSWORD mock.env; do sleep 0.1; done
@@ -77,12 +80,13 @@ func (c *cli) serveMock(ln net.Listener, h http.Handler) error {
 	}
 
 	logger := log.New(c.stderr, "otpkit mock: ", log.Ltime|log.Lmicroseconds)
-	srv := &http.Server{
-		Handler:           logRequests(h, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          logger,
-	}
+	srv := newMockServer(h, logger)
 	logger.Printf("listening on %s", ln.Addr())
+	if !loopback(ln.Addr()) {
+		logger.Printf("warning: %s is reachable from other hosts, and the /_mock/ controls "+
+			"(reset, faults, clock, messages with their codes) have no authentication; "+
+			"listen on 127.0.0.1 unless the network is trusted", ln.Addr())
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -116,6 +120,28 @@ func (c *cli) serveMock(ln net.Listener, h http.Handler) error {
 	}
 	logger.Print("stopped")
 	return nil
+}
+
+// newMockServer is the standalone mock's server. A client gets 10 s to
+// send its headers and 30 s for its whole request, and an idle connection
+// stays open 2 minutes, so stalled clients cannot pile up connections.
+// There is no write timeout: a Delay fault holds an answer as long as a
+// test asks.
+func newMockServer(h http.Handler, logger *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           logRequests(h, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          logger,
+	}
+}
+
+// loopback reports whether addr is a loopback address, reachable from this
+// host only.
+func loopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // mockEnv is the environment the provider commands need to talk to a mock at

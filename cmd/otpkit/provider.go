@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/otpkit/otpkit"
+	"github.com/otpkit/otpkit/internal/safetext"
 )
 
 // providerFlags are the flags every provider command has.
@@ -106,16 +107,21 @@ func (c *cli) printJSON(v any) error {
 }
 
 // printFields writes name/value pairs as an aligned, human-readable block.
-// Empty values are skipped.
+// Empty values are skipped; the values, which come from the provider, are
+// shown as one line each, without control characters and cut (see show).
 func printFields(w io.Writer, pairs ...string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if pairs[i+1] != "" {
-			fmt.Fprintf(tw, "%s:\t%s\n", pairs[i], pairs[i+1])
+			fmt.Fprintf(tw, "%s:\t%s\n", pairs[i], show(pairs[i+1]))
 		}
 	}
 	tw.Flush()
 }
+
+// show is a provider's value as a summary prints it: one line, no control
+// characters, at most 200 bytes. (--json prints the API object whole.)
+func show(s string) string { return safetext.Clean(s, 200) }
 
 // formatTime renders a timestamp for a summary: UTC, seconds, or "" when
 // the provider did not send one.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/otpkit/otpkit"
+	"github.com/otpkit/otpkit/internal/safetext"
 )
 
 // Exit statuses. Scripts tell a usage mistake (fix the command line) from a
@@ -86,7 +87,10 @@ var groups = []group{
 // the exit status. main is a thin wrapper around it so that tests run every
 // command in process with their own environment and output.
 func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
-	c := &cli{ctx: ctx, env: env, stdout: stdout, stderr: stderr}
+	// Everything printed passes a filter that drops control characters: a
+	// provider's text must not repaint the terminal (a green "approved"
+	// over a failure) whatever path it takes to the output.
+	c := &cli{ctx: ctx, env: env, stdout: safetext.NewWriter(stdout), stderr: safetext.NewWriter(stderr)}
 	return c.exit(c.dispatch(args))
 }
 

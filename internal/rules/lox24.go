@@ -38,7 +38,8 @@ type LOX24Step struct {
 }
 
 // LOX24Create is a create body as decoded; nil pointers are absent or null.
-// RoutingStrategy is nil when absent.
+// RoutingStrategy is nil when absent; MoreSteps says that it holds only
+// the first steps of a longer strategy.
 type LOX24Create struct {
 	Phone           *string
 	Code            *string
@@ -46,6 +47,7 @@ type LOX24Create struct {
 	Lang            *string
 	Payload         *string
 	RoutingStrategy []LOX24Step
+	MoreSteps       bool
 }
 
 // LOX24CreateViolations checks a create body against every documented
@@ -113,7 +115,7 @@ func LOX24CreateViolations(c LOX24Create, allowedSenders []string) []Violation {
 		}
 		duplicate = duplicate || seen[idx]
 		seen[idx] = true
-		if ch == "sms" && i != len(c.RoutingStrategy)-1 {
+		if ch == "sms" && (i != len(c.RoutingStrategy)-1 || c.MoreSteps) {
 			add(p+".channel", SymfonyExpression, "The sms channel can only be the last step of the routing strategy.")
 		}
 		if st.TimeoutSec != nil {

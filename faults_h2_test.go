@@ -80,9 +80,20 @@ type h2Fault struct {
 
 func h2Faults() []h2Fault {
 	notFound := isSentinel(otpkit.ErrNotFound)
+	// failed: the write reached the server and may have been acted on:
+	// unavailable, and not provably unsent.
 	failed := func(t *testing.T, err error) {
 		t.Helper()
 		isNoAnswer(t, err)
+		assert.ErrorIs(t, err, otpkit.ErrUnavailable)
+		assert.NotErrorIs(t, err, otpkit.ErrNotSent, "the server read the write: it may have acted")
+	}
+	// refused: every attempt was refused unread, so nothing was sent.
+	refused := func(t *testing.T, err error) {
+		t.Helper()
+		isNoAnswer(t, err)
+		assert.ErrorIs(t, err, otpkit.ErrUnavailable)
+		assert.ErrorIs(t, err, otpkit.ErrNotSent, "every stream was refused unread")
 	}
 	// gaveUp: the call failed without an answer, maybe at its deadline
 	// while the transport replayed a read.
@@ -113,7 +124,7 @@ func h2Faults() []h2Fault {
 			write: h2Outcome{1, 1, 2, notFound}},
 		{mode: h2RefuseAlways, timeout: 4 * time.Second, readTimeout: time.Second,
 			read:  h2Outcome{0, 0, 0, gaveUp},
-			write: h2Outcome{0, 0, 1 + faultRetries.MaxRetries, failed}},
+			write: h2Outcome{0, 0, 1 + faultRetries.MaxRetries, refused}},
 		{mode: h2GoAwayOnce,
 			read:  h2Outcome{1, 1, 2, notFound},
 			write: h2Outcome{1, 1, 2, notFound}},

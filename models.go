@@ -120,20 +120,8 @@ func (r CreateVerifyCodeRequest) LogValue() slog.Value {
 	return slog.StringValue(fmt.Sprintf("%+v", r))
 }
 
-// MarshalJSON encodes the request with its code as "[REDACTED]", so that
-// a request inside a slice or struct logged with slog's JSON handler (which
-// encodes it with encoding/json, not LogValue) does not show the code
-// either. CreateVerifyCode sends the code: it does not use this encoding.
-func (r CreateVerifyCodeRequest) MarshalJSON() ([]byte, error) {
-	p := createVerifyCodeWire(r)
-	if p.Code != "" {
-		p.Code = redacted
-	}
-	return json.Marshal(p)
-}
-
-// createVerifyCodeWire is CreateVerifyCodeRequest without its methods: the
-// body CreateVerifyCode sends, code included.
+// createVerifyCodeWire is the body CreateVerifyCode sends: the request
+// without its Format and LogValue methods.
 type createVerifyCodeWire CreateVerifyCodeRequest
 
 // VerifyCode is a LOX24 verify code as the provider returns it (its

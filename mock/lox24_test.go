@@ -580,8 +580,7 @@ func TestLOX24ClientAndMockAgree(t *testing.T) {
 		var ve *otpkit.ValidationError
 		require.ErrorAs(t, err, &ve, "%+v", req)
 
-		type wire otpkit.CreateVerifyCodeRequest // the body as sent: MarshalJSON redacts the code
-		body, err := json.Marshal((*wire)(req))
+		body, err := json.Marshal(req)
 		require.NoError(t, err)
 		r := send(t, srv, "POST", "/verify_codes", body, lox24Auth)
 		require.Equal(t, 400, r.Status, string(body))

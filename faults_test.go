@@ -384,19 +384,19 @@ func rawFaults() []rawFault {
 		{
 			// The call's own timeout spends its whole budget: nothing is
 			// left to retry with, for reads either.
-			name: "no headers within the call timeout", timeout: 300 * time.Millisecond, unavailable: true,
+			name: "no headers within the call timeout", timeout: 1500 * time.Millisecond, unavailable: true,
 			behave: rawBehaviour{answer: hang},
 			read:   one(isTimeout), write: one(isTimeout),
 		},
 		{
 			// An http.Client.Timeout bounds each attempt: reads try again,
 			// writes never.
-			name: "no headers within the attempt timeout", attemptTO: 400 * time.Millisecond, policy: &oneRetry, unavailable: true,
+			name: "no headers within the attempt timeout", attemptTO: 1500 * time.Millisecond, policy: &oneRetry, unavailable: true,
 			behave: rawBehaviour{answer: hang},
 			read:   outcome{2, isTimeout}, write: one(isTimeout),
 		},
 		{
-			name: "body stalls past the call timeout", timeout: 300 * time.Millisecond, unavailable: true,
+			name: "body stalls past the call timeout", timeout: 1500 * time.Millisecond, unavailable: true,
 			behave: rawBehaviour{answer: func(conn net.Conn, _ *http.Request) bool {
 				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"data\":")
 				waitForClient(conn)

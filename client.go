@@ -360,6 +360,7 @@ type request struct {
 type callState struct {
 	write    bool // see request.write
 	attempts int
+	reached  bool // an attempt may have reached the server (anything but a refused dial or DNS failure)
 }
 
 type callStateKey struct{}
@@ -376,7 +377,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	}
 	base, err := c.endpoint(r.provider)
 	if err != nil {
-		return err
+		return notSentError(err)
 	}
 	timeout := c.timeout
 	if timeout == 0 {
@@ -394,7 +395,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	if r.body != nil {
 		payload, err := json.Marshal(r.body)
 		if err != nil {
-			return fmt.Errorf("otpkit: encoding the %s request: %w", r.provider, err)
+			return notSentError(fmt.Errorf("otpkit: encoding the %s request: %w", r.provider, err))
 		}
 		rawBody = payload
 	}
@@ -404,7 +405,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	}
 	req, err := retryablehttp.NewRequestWithContext(reqCtx, r.method, u, rawBody)
 	if err != nil {
-		return fmt.Errorf("otpkit: building the %s request: %w", r.provider, err)
+		return notSentError(fmt.Errorf("otpkit: building the %s request: %w", r.provider, err))
 	}
 	c.setHeaders(req.Header, r.provider, rawBody != nil)
 
@@ -427,7 +428,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		if resp != nil {
 			resp.Body.Close()
 		}
-		return c.transportError(ctx, callCtx, r, timeout, err)
+		return c.transportError(ctx, reqCtx, r, timeout, err)
 	}
 	defer resp.Body.Close()
 
@@ -440,9 +441,11 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	}()
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxResponseBytes+1)); err != nil {
 		if ctx.Err() != nil || callCtx.Err() != nil {
-			return c.transportError(ctx, callCtx, r, timeout, err)
+			return c.transportError(ctx, reqCtx, r, timeout, err)
 		}
-		return c.badResponse(r, resp, "the response body was cut off", nil)
+		// The connection broke before the whole answer: the status arrived,
+		// so it is an *APIError, and unavailable like any broken connection.
+		return unavailableError(c.badResponse(r, resp, "the response body was cut off", nil), false)
 	}
 	body := buf.Bytes()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 ||
@@ -529,20 +532,23 @@ var jsonHeader = []string{"application/json"}
 
 // transportError turns a failure to get a response into the caller's error:
 // the caller's own context error when it is done, a timeout when ours ran
-// out, else the network error. None of them contain a header.
+// out, else the network error. None of them contain a header. All but the
+// caller's context error match ErrUnavailable; ErrNotSent when no attempt
+// can have reached the provider (see errors_transport.go).
 func (c *Client) transportError(ctx, callCtx context.Context, r request, timeout time.Duration, err error) error {
 	where := fmt.Sprintf("otpkit: %s %s %s", r.provider, r.method, r.path)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%s: %w", where, ctxErr)
 	}
 	if callCtx.Err() != nil {
-		return fmt.Errorf("%s: no answer within %v: %w", where, timeout, context.DeadlineExceeded)
+		return unavailableError(fmt.Errorf("%s: no answer within %v: %w", where, timeout, context.DeadlineExceeded), false)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // the URL is already in where
 	}
-	return fmt.Errorf("%s: %w", where, err)
+	state, _ := callCtx.Value(callStateKey{}).(*callState)
+	return unavailableError(fmt.Errorf("%s: %w", where, err), notSent(err) && state != nil && !state.reached)
 }
 
 // ---------------------------------------------------------------------------
@@ -596,6 +602,9 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if state != nil {
 		state.attempts++
 		write = state.write
+		if err == nil || !notSent(err) {
+			state.reached = true
+		}
 	}
 	if err != nil {
 		if write {

@@ -192,8 +192,10 @@ func (e *ValidationError) Error() string {
 	return "otpkit: invalid request: " + e.Field + ": " + e.Reason
 }
 
-// Is matches ErrInvalidRequest.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }
+// Is matches ErrInvalidRequest, and ErrNotSent: nothing was sent.
+func (e *ValidationError) Is(target error) bool {
+	return target == ErrInvalidRequest || target == ErrNotSent
+}
 
 // parseAPIError builds the *APIError for a response that is not a success.
 // body is what was read (already capped); the provider's error format is

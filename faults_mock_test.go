@@ -154,6 +154,13 @@ type mockFault struct {
 	writeActed bool
 	check      func(t *testing.T, err error) // the error of a write, and of a read that fails
 	minRead    time.Duration                 // a read takes at least this long
+	// unavailable: the error (of a write, and of a read that fails) matches
+	// ErrUnavailable. None of the rows is ErrNotSent: every request reached
+	// the mock.
+	unavailable bool
+	// clientTimeout is WithTimeout: the call's own timeout, which (unlike
+	// the caller's context) is ErrUnavailable when it runs out.
+	clientTimeout time.Duration
 }
 
 func mockFaults() []mockFault {
@@ -201,12 +208,22 @@ func mockFaults() []mockFault {
 			// closes without an answer (never a POST or PUT).
 			name:         "dropped connection",
 			fault:        mock.Fault{DropConnection: true, Count: -1},
-			readRequests: all + 1, check: isBrokenConnection,
+			readRequests: all + 1, check: isBrokenConnection, unavailable: true,
 		},
 		{
 			name:         "acted, then the connection dropped",
 			fault:        mock.Fault{DropConnection: true, AfterHandler: true, Count: 1},
-			readRequests: 2, readOK: true, writeActed: true, check: isBrokenConnection,
+			readRequests: 2, readOK: true, writeActed: true, check: isBrokenConnection, unavailable: true,
+		},
+		{
+			// The provider acts and then holds its answer past the call's
+			// own timeout: the client gives up on a write that took effect,
+			// and must not send it again (a failover to another provider
+			// would send a second message).
+			name:          "acted, then the answer held past the call timeout",
+			fault:         mock.Fault{Delay: 700 * time.Millisecond, AfterHandler: true, Count: 1},
+			clientTimeout: 300 * time.Millisecond,
+			readRequests:  1, writeActed: true, check: isTimeout, unavailable: true,
 		},
 		{
 			name:         "acted, then 503",
@@ -243,7 +260,11 @@ func runMockFaults(t *testing.T, trs *transports) {
 			t.Cleanup(srv.Close)
 			tr := &http.Transport{}
 			trs.add(tr)
-			c, err := srv.Client(otpkit.WithRetryPolicy(faultRetries), otpkit.WithHTTPClient(&http.Client{Transport: tr}))
+			opts := []otpkit.Option{otpkit.WithRetryPolicy(faultRetries), otpkit.WithHTTPClient(&http.Client{Transport: tr})}
+			if f.clientTimeout > 0 {
+				opts = append(opts, otpkit.WithTimeout(f.clientTimeout))
+			}
+			c, err := srv.Client(opts...)
 			require.NoError(t, err)
 			// Every call's first attempt goes over a kept-alive connection,
 			// the common case in production and the one where net/http
@@ -263,8 +284,12 @@ func runMockFaults(t *testing.T, trs *transports) {
 			start := time.Now()
 			err = do(ctx)
 			took := time.Since(start)
-			assert.Less(t, took, promptly+f.timeout)
+			assert.Less(t, took, promptly+f.timeout+f.clientTimeout)
 			srv.ClearFaults()
+			if err != nil {
+				assert.Equal(t, f.unavailable, errors.Is(err, otpkit.ErrUnavailable), "ErrUnavailable: %v", err)
+				assert.False(t, errors.Is(err, otpkit.ErrNotSent), "the request reached the mock: %v", err)
+			}
 
 			want := 1
 			if !call.write {

@@ -329,6 +329,10 @@ type rawFault struct {
 	write     outcome             // for POST/PUT
 	minTime   time.Duration       // a read takes at least this long (waits honoured)
 	bulk      bool                // megabytes of answer: one read and one write only
+	// unavailable and notSent say whether the error of a read and a write
+	// matches ErrUnavailable (no whole answer) and ErrNotSent (nothing
+	// can have reached the server).
+	unavailable, notSent bool
 }
 
 // retryAfterDate is an HTTP date 0.5 to 1.5 s ahead (the format has whole
@@ -345,12 +349,12 @@ func rawFaults() []rawFault {
 	hang := func(conn net.Conn, _ *http.Request) bool { waitForClient(conn); return false }
 	return []rawFault{
 		{
-			name: "connection refused", refused: true,
+			name: "connection refused", refused: true, unavailable: true, notSent: true,
 			// No byte can have arrived: writes are retried like reads.
 			read: outcome{0, isRefused}, write: outcome{0, isRefused},
 		},
 		{
-			name: "reset mid-request",
+			name: "reset mid-request", unavailable: true,
 			// The first bytes arrived; the rest is never read.
 			behave: rawBehaviour{midRequest: true, answer: func(conn net.Conn, _ *http.Request) bool {
 				reset(conn)
@@ -359,17 +363,17 @@ func rawFaults() []rawFault {
 			read: outcome{all, isBrokenConnection}, write: one(isBrokenConnection),
 		},
 		{
-			name:   "reset after the body was sent",
+			name: "reset after the body was sent", unavailable: true,
 			behave: rawBehaviour{answer: func(conn net.Conn, _ *http.Request) bool { reset(conn); return false }},
 			read:   outcome{all, isBrokenConnection}, write: one(isBrokenConnection),
 		},
 		{
-			name:   "closed after the body was sent",
+			name: "closed after the body was sent", unavailable: true,
 			behave: rawBehaviour{answer: func(conn net.Conn, _ *http.Request) bool { return false }},
 			read:   outcome{all, isBrokenConnection}, write: one(isBrokenConnection),
 		},
 		{
-			name: "reset after half the headers",
+			name: "reset after half the headers", unavailable: true,
 			behave: rawBehaviour{answer: func(conn net.Conn, _ *http.Request) bool {
 				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Ty")
 				reset(conn)
@@ -380,19 +384,19 @@ func rawFaults() []rawFault {
 		{
 			// The call's own timeout spends its whole budget: nothing is
 			// left to retry with, for reads either.
-			name: "no headers within the call timeout", timeout: 300 * time.Millisecond,
+			name: "no headers within the call timeout", timeout: 300 * time.Millisecond, unavailable: true,
 			behave: rawBehaviour{answer: hang},
 			read:   one(isTimeout), write: one(isTimeout),
 		},
 		{
 			// An http.Client.Timeout bounds each attempt: reads try again,
 			// writes never.
-			name: "no headers within the attempt timeout", attemptTO: 400 * time.Millisecond, policy: &oneRetry,
+			name: "no headers within the attempt timeout", attemptTO: 400 * time.Millisecond, policy: &oneRetry, unavailable: true,
 			behave: rawBehaviour{answer: hang},
 			read:   outcome{2, isTimeout}, write: one(isTimeout),
 		},
 		{
-			name: "body stalls past the call timeout", timeout: 300 * time.Millisecond,
+			name: "body stalls past the call timeout", timeout: 300 * time.Millisecond, unavailable: true,
 			behave: rawBehaviour{answer: func(conn net.Conn, _ *http.Request) bool {
 				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"data\":")
 				waitForClient(conn)
@@ -482,7 +486,8 @@ func rawFaults() []rawFault {
 			write: one(apiError(otpkit.ErrServer, cappedBody)),
 		},
 		{
-			name: "body cut short of its Content-Length",
+			// The status arrived, the whole answer did not.
+			name: "body cut short of its Content-Length", unavailable: true,
 			behave: rawBehaviour{answer: func(conn net.Conn, _ *http.Request) bool {
 				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"data\":{\"verification_id\":\"ver_1\"")
 				return false
@@ -643,6 +648,8 @@ func runRawFault(t *testing.T, trs *transports, f rawFault) {
 		took := time.Since(start)
 
 		want.check(t, err)
+		assert.Equal(t, f.unavailable, errors.Is(err, otpkit.ErrUnavailable), "ErrUnavailable: %v", err)
+		assert.Equal(t, f.notSent, errors.Is(err, otpkit.ErrNotSent), "ErrNotSent: %v", err)
 		assertNoSecrets(t, err.Error(), faultCodes...)
 		for _, verb := range []string{"%v", "%+v", "%#v"} {
 			assertNoSecrets(t, fmt.Sprintf(verb, err), faultCodes...)

@@ -88,9 +88,12 @@ type CreateVerifyCodeRequest struct {
 	// Code is the code to deliver (4–8 digits). Leave it empty to let LOX24
 	// generate a random code of CodeLength digits.
 	Code string `json:"code,omitempty"`
-	// CodeLength is the length of a generated code, 4–8 (default 4).
+	// CodeLength is the length of a generated code, 4–8 (default 4, which
+	// is too short to be safe: ask for 6 or more).
 	CodeLength int `json:"code_length,omitempty"`
-	// Lang is the language of the default templates (default DE).
+	// Lang is the language of the default templates. LOX24's default is DE:
+	// without Lang the recipient gets a German text. Set "EN" (or another
+	// language LOX24 lists) for anything else.
 	Lang string `json:"lang,omitempty"`
 	// Payload is free text of at most 128 characters stored with the code.
 	Payload string `json:"payload,omitempty"`
@@ -314,9 +317,24 @@ func (v *Verification) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// RemainingAttempts is how many checks the user has left.
+// TryvoxMaxAttempts is the number of checks Tryvox allows a verification,
+// as it documents.
+const TryvoxMaxAttempts = 5
+
+// RemainingAttempts is how many checks the user has left: MaxAttempts minus
+// Attempts, where an answer without max_attempts (the start answer) counts
+// as Tryvox's documented 5. A verification that is no longer pending has
+// none left. A wrong code's error (ErrInvalidCode) carries no attempt count;
+// GetStatus gives it.
 func (v *Verification) RemainingAttempts() int {
-	if n := v.MaxAttempts - v.Attempts; n > 0 {
+	if v.Status != "" && v.Status != VerificationPending {
+		return 0
+	}
+	limit := v.MaxAttempts
+	if limit == 0 {
+		limit = TryvoxMaxAttempts
+	}
+	if n := limit - v.Attempts; n > 0 {
 		return n
 	}
 	return 0

@@ -50,6 +50,10 @@ func (c *Client) GetStatus(ctx context.Context, verificationID string) (*Verific
 // ErrNotFound. Each check spends one of the 5 attempts, so it is never
 // retried once it may have reached Tryvox. A code that is not 4–8 digits is a
 // *ValidationError and spends nothing.
+//
+// The error of a wrong code says nothing about the attempts left (Tryvox's
+// answer has no count); call GetStatus and read RemainingAttempts when the
+// user should be told.
 func (c *Client) CheckCode(ctx context.Context, verificationID, code string) (*Verification, error) {
 	if err := firstViolation(rules.TryvoxCheckViolations(verificationID, code)); err != nil {
 		return nil, err

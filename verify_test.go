@@ -14,7 +14,7 @@ import (
 	"github.com/otpkit/otpkit"
 )
 
-// Examples from the Tryvox docs (seeds 002 and 003).
+// Examples from the Tryvox docs (status and check pages).
 var tryvoxStatusExamples = []string{
 	`{"verification_id":"ver_abc123","to":"+919876543210","channel":"sms","status":"pending","attempts":0,"max_attempts":5,"created_at":"2026-04-09T10:00:00Z","expires_at":"2026-04-09T10:10:00Z"}`,
 	`{"verification_id":"ver_abc123","to":"+919876543210","channel":"sms","status":"pending","attempts":1,"max_attempts":5,"created_at":"2026-04-09T10:00:00Z","expires_at":"2026-04-09T10:10:00Z"}`,

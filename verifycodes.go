@@ -12,8 +12,15 @@ import (
 
 // CreateVerifyCode asks LOX24 to deliver a code over req.RoutingStrategy
 // (POST /verify_codes). LOX24 only delivers: keep the returned ID, and when
-// the user types the code, compare it with Matches on the code you chose or
-// on the VerifyCode from GetVerifyCode.
+// the user types the code, compare it with Matches on the VerifyCode from
+// GetVerifyCode, or with CodesEqual on a code you kept yourself.
+//
+// LOX24 does not stop anyone from guessing: the comparison is yours, and so
+// are the rules that make a code safe. Use at least 6 digits (CodeLength
+// defaults to 4), allow at most 5 wrong tries, let a code live at most 10
+// minutes, and accept it once. The verify package's Guard keeps these
+// rules for you (verify.NewGuard, then (*verify.Guard).Issue to make the
+// code you send and (*verify.Guard).Check to check what the user typed).
 //
 // The request is checked against every documented constraint first; a
 // violation is a *ValidationError and nothing is sent. The call is never

@@ -31,6 +31,9 @@ func (h *Handler) serveControl(w http.ResponseWriter, r *http.Request, path stri
 			if to := r.URL.Query().Get("to"); to != "" {
 				msgs = h.MessagesTo(to)
 			}
+			if id := r.URL.Query().Get("id"); id != "" {
+				msgs = messagesFor(id, msgs)
+			}
 			writeControl(w, http.StatusOK, nonNil(msgs))
 		}
 	case "requests":
@@ -51,6 +54,8 @@ func (h *Handler) serveControl(w http.ResponseWriter, r *http.Request, path stri
 		if allow(w, r, "GET") {
 			writeControl(w, http.StatusOK, h.Stats())
 		}
+	case "shutdown":
+		h.controlShutdown(w, r)
 	case "reset":
 		if allow(w, r, "POST") {
 			h.Reset()

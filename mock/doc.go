@@ -1,15 +1,15 @@
 // Package mock is a stateful, in-memory stand-in for the three phone
 // verification APIs otpkit wraps: LOX24 verify codes, Tryvox verify and
 // dotdigital CPaaS Verify. It serves all three on one host (their paths do
-// not overlap), with the request rules, error bodies and lifecycles of the
-// wire contract (API.md), so a test can walk every flow, including the
-// failures a real provider produces only rarely.
+// not overlap), with the request rules, error bodies and lifecycles that
+// docs/wire.md in the repository describes, so a test can walk every flow,
+// including the failures a real provider produces only rarely.
 //
 //	srv := mock.NewServer()
 //	t.Cleanup(srv.Close)
 //	client, _ := srv.Client()
 //	v, _ := client.StartVerification(ctx, &otpkit.StartVerificationRequest{To: "+4917012345678", Channel: otpkit.ChannelSMS})
-//	code, _ := srv.LastCode("+4917012345678") // what the user received
+//	code, _ := srv.CodeFor(v.ID) // what the user received for this verification
 //	_, err := client.CheckCode(ctx, v.ID, code)
 //	srv.Advance(11 * time.Minute) // the mock's clock: the next check is ErrNotFound
 //
@@ -21,7 +21,9 @@
 //   - A clock (Now, Advance, WithClock) that all expiry, LOX24 delivery
 //     progress, rate-limit windows and IP blocks follow. Nothing runs in the
 //     background: state catches up with the clock whenever it is read.
-//   - An outbox (Messages, LastCode): every code "sent", with its text.
+//   - An outbox (Messages, CodeFor, LastCode): every code "sent", with its
+//     text. CodeFor finds the code of one flow by the id its call returned;
+//     LastCode the newest to a recipient, from any provider.
 //   - A request log (Requests): method, path, provider, status, time.
 //   - Scripting: delivery outcomes per recipient and channel (SetOutcome),
 //     dotdigital numberStatus (SetNumberStatus), the LOX24 account
@@ -70,7 +72,9 @@
 // method).
 //
 //	GET    /_mock/health            {"status":"ok","now":"…"}
-//	GET    /_mock/messages[?to=R]   [{"id","provider","channel","to","code","text","time"}], oldest first
+//	GET    /_mock/messages[?to=R][&id=ID]
+//	                                [{"id","provider","channel","to","code","text","time"}], oldest first;
+//	                                id: the messages sent for one provider id (see CodeFor)
 //	GET    /_mock/requests          [{"method","path","provider","status","time","fault"}], oldest first
 //	GET    /_mock/clock             {"now":"…"}
 //	POST   /_mock/clock             {"advance":"10m"} → {"now":"…"} (the new now)
@@ -85,6 +89,11 @@
 //	POST   /_mock/account           {"balance_cents":100} and/or {"inactive":true} → the account
 //	GET    /_mock/stats             the Stats counts
 //	POST   /_mock/reset             forgets everything (see Reset)
+//	POST   /_mock/shutdown          {"status":"ok"}, then a standalone "otpkit mock" exits 0
+//	                                (see ShutdownRequested)
+//
+// With after_handler, a delay holds the provider's answer after it acted
+// (see Fault.Delay).
 //
 // Successful POSTs without a more useful answer return {"status":"ok"}.
 package mock

@@ -14,7 +14,7 @@ import (
 	"github.com/otpkit/otpkit/internal/rules"
 )
 
-// dotdigital's lifecycle numbers (API.md section 3). dotdigitalRetention is
+// dotdigital's lifecycle numbers (docs/wire.md, dotdigital). dotdigitalRetention is
 // the mock's: how long after validUntil a code nobody validated is kept
 // (to answer its first late validate with CodeExpired) before it is
 // forgotten and answers 204 like any unknown requestId.

@@ -29,6 +29,13 @@ type Fault struct {
 	// delay alone (no Status, no DropConnection) is pure latency: the
 	// provider then answers normally. The delay ends early, without an
 	// answer, when the client goes away or the Server closes.
+	//
+	// With AfterHandler, Delay holds the answer instead: the provider acts
+	// at once (sends the code, counts the attempt), then the answer waits
+	// Delay before it is written, replaced by Status or dropped. A client
+	// whose timeout is shorter gives up on a request that took effect: "the
+	// provider is slow, but it did it". A client that leaves during the hold
+	// gets nothing; the provider's action stands.
 	Delay time.Duration
 	// DropConnection closes the connection without an answer, so the client
 	// sees a transport error. Outside an http.Server (ServeHTTP called with
@@ -40,7 +47,8 @@ type Fault struct {
 	// AfterHandler lets the provider process the request first (send the
 	// code, count the attempt, charge the account) and then drops the
 	// connection or replaces the answer with Status: "the provider did it,
-	// but the response was lost".
+	// but the response was lost". With Delay, the answer is held after the
+	// provider acted (see Delay).
 	AfterHandler bool
 }
 
@@ -58,7 +66,16 @@ type faultEntry struct {
 // written {name} matches any one segment, so "GET /v1/verify/{id}" matches
 // every status request. dotdigital paths (/webapi/…) match in any case, as
 // the provider's do. Faults for the same request apply in the order they
-// were injected. InjectFault panics when route or f is unusable: a route not
+// were injected.
+//
+// The otpkit client retries reads (GET) on transport errors and 5xx, so a
+// fault with Count 1 on a GET route is absorbed by the retry and the call
+// succeeds. To test an outage of a read, use Count: -1 (every request until
+// ClearFaults) or a client with retries off
+// (otpkit.WithRetryPolicy(otpkit.RetryPolicy{})). Writes are never retried
+// once sent.
+//
+// InjectFault panics when route or f is unusable: a route not
 // starting with "/" or under /_mock/, a Status that is not an HTTP status, a
 // negative Delay or RetryAfter, or a fault that would do nothing.
 func (h *Handler) InjectFault(route string, f Fault) {
@@ -175,17 +192,10 @@ func (h *Handler) ClearFaults() {
 
 // serveFault answers a request a fault matched.
 func (h *Handler) serveFault(sw *statusWriter, r *http.Request, p otpkit.Provider, path string, f Fault) {
-	if f.Delay > 0 {
+	if f.Delay > 0 && !f.AfterHandler {
 		bufferBody(r)
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
+		if !h.hold(r, f.Delay) {
 			return // nobody is listening; logged with status 0
-		case <-h.closing:
-			t.Stop()
-			return
 		}
 	}
 	if !f.AfterHandler {
@@ -201,6 +211,9 @@ func (h *Handler) serveFault(sw *statusWriter, r *http.Request, p otpkit.Provide
 	}
 	rec := httptest.NewRecorder()
 	h.serveProvider(&statusWriter{ResponseWriter: rec}, r, p, path)
+	if f.Delay > 0 && !h.hold(r, f.Delay) {
+		return // the provider acted; nobody is listening for its answer
+	}
 	switch {
 	case f.DropConnection:
 		h.drop(sw, r, p)
@@ -212,6 +225,21 @@ func (h *Handler) serveFault(sw *statusWriter, r *http.Request, p otpkit.Provide
 		}
 		sw.WriteHeader(rec.Code)
 		sw.Write(rec.Body.Bytes())
+	}
+}
+
+// hold waits d, and reports false when the wait ended early because the
+// client went away or the Server is closing.
+func (h *Handler) hold(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-h.closing:
+		return false
 	}
 }
 

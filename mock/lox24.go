@@ -12,7 +12,7 @@ import (
 	"github.com/otpkit/otpkit/internal/rules"
 )
 
-// LOX24's error texts (API.md section 1).
+// LOX24's error texts (docs/wire.md, LOX24).
 const (
 	lox24Unauthorized = "Client ID or API key isn't active or invalid!"
 	lox24NoFunds      = "There are not enough funds on your account!"

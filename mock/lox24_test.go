@@ -324,7 +324,7 @@ func TestLOX24ViolationBodies(t *testing.T) {
 	assert.JSONEq(t, `{"type":"https://tools.ietf.org/html/rfc2616#section-10","title":"An error occurred",
 		"detail":"phone: This value is too short. It should have 5 characters or more.",
 		"violations":[{"propertyPath":"phone","message":"This value is too short. It should have 5 characters or more.",
-		"code":"9ff3fdc4-b214-49db-8718-39c315e33d45"}]}`, string(r.Body), "the example of API.md, exactly")
+		"code":"9ff3fdc4-b214-49db-8718-39c315e33d45"}]}`, string(r.Body), "the example of docs/wire.md, exactly")
 
 	r = post(`{"phone":"+491701234567","code":"12ab","lang":"XX","routing_strategy":[{"channel":"sms"},{"channel":"voice","timeout_sec":60,"template":"no placeholder"}]}`)
 	assert.Equal(t, 400, r.Status)

@@ -26,6 +26,7 @@ type Handler struct {
 
 	closing   chan struct{} // closed by Server.Close: ends injected delays
 	closeOnce sync.Once
+	shutdown  shutdownSignal // POST /_mock/shutdown
 
 	mu sync.Mutex // guards st
 	st state

@@ -69,8 +69,13 @@ func (h *Handler) LastMessage(recipient string) (Message, bool) {
 }
 
 // LastCode returns the code of the newest message to recipient: what the
-// user would type. It is false when nothing was delivered to recipient
-// (yet: LOX24 delivers on the mock's clock, see Messages).
+// user would type. It matches by recipient alone (compared as in
+// MessagesTo), across all three providers and every flow: after two starts
+// to one number it is the second code, after a Tryvox start and a LOX24
+// create to one number it may be either. It is false when nothing was
+// delivered to recipient yet (LOX24 delivers 1 s after the create on the
+// mock's clock, see Messages). To get the code of one flow, use CodeFor
+// with the id the call returned.
 func (h *Handler) LastCode(recipient string) (string, bool) {
 	m, ok := h.LastMessage(recipient)
 	return m.Code, ok

@@ -11,7 +11,7 @@ import (
 	"github.com/otpkit/otpkit/internal/rules"
 )
 
-// Tryvox's lifecycle numbers (API.md section 2). tryvoxRetention is the
+// Tryvox's lifecycle numbers (docs/wire.md, Tryvox). tryvoxRetention is the
 // mock's: how long an expired verification still answers GET ("expired")
 // before it is forgotten (404).
 const (

@@ -60,8 +60,8 @@ shown masked (12••), as they should be in any log.`)
 }
 
 // demo runs the flows against one embedded mock and writes the transcript.
-// Each flow checks that the mock answered as API.md says and fails the demo
-// when it did not.
+// Each flow checks that the mock answered as docs/wire.md says and fails
+// the demo when it did not.
 type demo struct {
 	ctx context.Context
 	w   io.Writer

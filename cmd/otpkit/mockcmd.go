@@ -22,7 +22,8 @@ const shutdownTimeout = 5 * time.Second
 func (c *cli) mock(args []string) error {
 	fs := c.newFlags("mock", "[--addr HOST:PORT]", `
 Serve the mock of the LOX24, Tryvox and dotdigital APIs on one address, with its
-controls under /_mock/ (messages, requests, clock, faults, outcomes, reset, health).
+controls under /_mock/ (messages, requests, clock, faults, outcomes, reset, health,
+shutdown).
 
 It first prints, one a line, the variables the provider commands read, for the
 address it actually bound (port 0 picks a free one), in a form a shell can source:
@@ -30,7 +31,9 @@ address it actually bound (port 0 picks a free one), in a form a shell can sourc
   LOX24_TOKEN=... TRYVOX_API_KEY=... TRYVOX_TENANT_ID=...
   DOTDIGITAL_USERNAME=... DOTDIGITAL_PASSWORD=...
 Then it logs one line per request on stderr (method, path, status, duration; never
-a header, a query or a body) until SIGINT or SIGTERM, and exits 0.
+a header, a query or a body) until SIGINT, SIGTERM or POST /_mock/shutdown, and
+exits 0. Build or install the binary rather than "go run" it: a signal sent to
+"go run" does not reach the mock it started.
 
 Example:
   otpkit mock --addr 127.0.0.1:0 > mock.env &
@@ -72,10 +75,17 @@ func (c *cli) serveMock(ln net.Listener, h http.Handler) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
+	// POST /_mock/shutdown stops the mock like a signal does.
+	var shutdownRequested <-chan struct{}
+	if s, ok := h.(interface{ ShutdownRequested() <-chan struct{} }); ok {
+		shutdownRequested = s.ShutdownRequested()
+	}
 	select {
 	case err := <-served:
 		return fmt.Errorf("%s mock: %w", programName, err)
 	case <-c.ctx.Done():
+	case <-shutdownRequested:
+		logger.Print("shutdown requested over /_mock/shutdown")
 	}
 	logger.Print("shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)

@@ -28,6 +28,7 @@ type MemoryStore struct {
 	peak       int   // largest size of the maps since they were last rebuilt
 	nextSweep  int64 // Unix ns of the Guard's clock
 	hooks      memHooks
+	refs       memRefs
 }
 
 // memRecipient is a recipient's state.

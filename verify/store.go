@@ -27,7 +27,11 @@ import (
 // A store that several processes share should also implement Shared, so that
 // the Guard demands a secret; a store that does not implement it is taken as
 // shared.
+//
+// A Store also keeps the refs of a Service (RefStore): its records are
+// small, hold no code, and live as long as the verification they stand for.
 type Store interface {
+	RefStore
 	// AllowSend checks every rule of s and records the send (in the
 	// recipient's, IP's and prefix's windows, and as the recipient's last
 	// send) only when all allow it. Otherwise it records nothing and

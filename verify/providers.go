@@ -26,7 +26,7 @@ type Provider interface {
 	// returned).
 	send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale string) (providerSent, error)
 	// check checks code for the verification of r.
-	check(ctx context.Context, s *Service, ref string, r *RefRecord, code string) checkAnswer
+	check(ctx context.Context, s *Service, r RefRecord, code string) checkAnswer
 }
 
 // providerSent is what a provider's send gives the Service.
@@ -113,7 +113,7 @@ func (p *tryvoxProvider) send(ctx context.Context, s *Service, to string, ch otp
 	return providerSent{id: v.ID, lifetime: life, codeLength: n}, nil
 }
 
-func (p *tryvoxProvider) check(ctx context.Context, _ *Service, _ string, r *RefRecord, code string) checkAnswer {
+func (p *tryvoxProvider) check(ctx context.Context, _ *Service, r RefRecord, code string) checkAnswer {
 	v, err := p.c.CheckCode(ctx, r.ID, code)
 	switch {
 	case err == nil && v.Status == otpkit.VerificationApproved:
@@ -174,7 +174,7 @@ func (p *dotdigitalProvider) send(ctx context.Context, s *Service, to string, _ 
 	return providerSent{id: st.RequestID, lifetime: life, codeLength: providerCodeLength}, nil
 }
 
-func (p *dotdigitalProvider) check(ctx context.Context, _ *Service, _ string, r *RefRecord, code string) checkAnswer {
+func (p *dotdigitalProvider) check(ctx context.Context, _ *Service, r RefRecord, code string) checkAnswer {
 	st, err := p.c.ValidateCode(ctx, r.ID, code)
 	switch {
 	case errors.Is(err, otpkit.ErrNotFound):
@@ -261,22 +261,9 @@ func (p *lox24Provider) send(ctx context.Context, s *Service, to string, ch otpk
 	return providerSent{id: vc.ID, lifetime: s.guard.limits.CodeTTL, codeLength: len(code)}, nil
 }
 
-// check checks with the Guard, after making sure ref is the recipient's
-// latest LOX24 ref: an older one stands for a code Issue replaced.
-func (p *lox24Provider) check(ctx context.Context, s *Service, ref string, r *RefRecord, code string) checkAnswer {
-	now, err := s.guard.now()
-	if err != nil {
-		return checkAnswer{err: err}
-	}
-	latest, err := s.guard.store.LoadRef(ctx, now, s.latestKey(r.Recipient))
-	switch {
-	case errors.Is(err, otpkit.ErrNotFound):
-		return checkAnswer{outcome: outcomeGone}
-	case err != nil:
-		return checkAnswer{err: storeFailed(err)}
-	case !rules.CodesEqual(latest.ID, ref):
-		return checkAnswer{outcome: outcomeGone}
-	}
+// check is the Guard's: the ref stands for the recipient's live code (Send
+// deleted the ref before it).
+func (p *lox24Provider) check(ctx context.Context, s *Service, r RefRecord, code string) checkAnswer {
 	return checkAnswer{outcome: outcomeGuard, err: s.guard.Check(ctx, r.Recipient, code)}
 }
 

@@ -66,6 +66,11 @@ func wellFormedRef(ref string) bool {
 	if len(ref) != refLen {
 		return false
 	}
-	_, err := base64.RawURLEncoding.Strict().DecodeString(ref)
-	return err == nil
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -265,13 +265,30 @@ func (s *Service) keep(ctx context.Context, p otpkit.Provider, ch otpkit.Channel
 		return nil, fmt.Errorf("verify: %s sent the code but its ref could not be kept: %w", p, storeFailed(err))
 	}
 	if p == otpkit.ProviderLOX24 {
-		// The Guard's Issue replaced the recipient's code: older LOX24
-		// refs of the recipient die with it.
-		if err := s.guard.store.SaveRef(ctx, now, s.latestKey(to), RefRecord{Provider: p, ID: ref}, ttl); err != nil {
+		if err := s.replaceLOX24Ref(ctx, now, to, ref, ttl); err != nil {
 			return nil, fmt.Errorf("verify: %s sent the code but its ref could not be kept: %w", p, storeFailed(err))
 		}
 	}
 	return &Sent{Ref: ref, Provider: p, Channel: ch, ExpiresAt: time.Now().Add(ps.lifetime), ProviderID: ps.id}, nil
+}
+
+// replaceLOX24Ref makes ref the recipient's LOX24 ref and deletes the one
+// before it: the Guard's Issue replaced the code that one stood for, so it
+// must not verify the new one. (Sends to one recipient are apart by the
+// Guard's SendInterval; two at once with the rule off may both keep their
+// refs, each then checking the recipient's latest code.)
+func (s *Service) replaceLOX24Ref(ctx context.Context, now time.Time, to, ref string, ttl time.Duration) error {
+	key := s.latestKey(to)
+	prev, err := s.guard.store.LoadRef(ctx, now, key)
+	switch {
+	case err == nil && prev.ID != ref:
+		if err := s.guard.store.DeleteRef(ctx, prev.ID); err != nil {
+			return err
+		}
+	case err != nil && !errors.Is(err, otpkit.ErrNotFound):
+		return err
+	}
+	return s.guard.store.SaveRef(ctx, now, key, RefRecord{Provider: otpkit.ProviderLOX24, ID: ref}, ttl)
 }
 
 // latestKey is where the recipient's latest LOX24 ref is kept: a key that no
@@ -332,7 +349,7 @@ func (s *Service) Check(ctx context.Context, ref, code string) error {
 			return err
 		}
 	}
-	return s.settle(ctx, ref, &rec, p.check(ctx, s, ref, &rec, code))
+	return s.settle(ctx, ref, rec.Recipient, rec.Provider, p.check(ctx, s, rec, code))
 }
 
 // checkCodeShape refuses a code that is empty, not digits or too long for
@@ -351,7 +368,7 @@ func checkCodeShape(code string) error {
 
 // settle turns a provider's verdict into Check's answer, counting wrong
 // codes in the failure budget and using up refs that can verify no more.
-func (s *Service) settle(ctx context.Context, ref string, rec *RefRecord, a checkAnswer) error {
+func (s *Service) settle(ctx context.Context, ref, recipient string, p otpkit.Provider, a checkAnswer) error {
 	switch a.outcome {
 	case outcomeVerified:
 		// The provider will not verify it again either; a failed delete
@@ -359,7 +376,7 @@ func (s *Service) settle(ctx context.Context, ref string, rec *RefRecord, a chec
 		_ = s.guard.store.DeleteRef(ctx, ref)
 		return nil
 	case outcomeWrong, outcomeLocked:
-		if err := s.guard.RecordFailure(ctx, rec.Recipient); err != nil {
+		if err := s.guard.RecordFailure(ctx, recipient); err != nil {
 			var le *LimitError
 			if !errors.As(err, &le) { // spent meanwhile: the answer stays the wrong code it was
 				return err
@@ -385,5 +402,5 @@ func (s *Service) settle(ctx context.Context, ref string, rec *RefRecord, a chec
 		}
 		return a.err
 	}
-	return fmt.Errorf("verify: %s: %w", rec.Provider, a.err)
+	return fmt.Errorf("verify: %s: %w", p, a.err)
 }

@@ -19,7 +19,7 @@ var openLimits = verify.Limits{SendInterval: -1, RecipientSends: verify.Rate{Cou
 
 // newMock starts a mock and a client for it with retries off (so a refused
 // connection fails at once), closed with the test.
-func newMock(t *testing.T, opts ...otpkit.Option) (*mock.Server, *otpkit.Client) {
+func newMock(t testing.TB, opts ...otpkit.Option) (*mock.Server, *otpkit.Client) {
 	t.Helper()
 	srv := mock.NewServer()
 	t.Cleanup(srv.Close)

@@ -29,7 +29,9 @@ func (c *cli) demo(args []string) error {
 Run every flow of the three providers against an embedded mock and print a
 transcript: LOX24 delivery with telegram → voice → sms fallback and a code
 comparison; Tryvox approval, lock-out and expiry; dotdigital verification,
-single use, lock-out and expiry; and the errors a client meets on the way.
+single use, lock-out and expiry; the errors a client meets on the way; and
+the verify.Service over them: failover after an outage and one failure
+budget across providers.
 The mock's clock jumps, so the demo takes well under a second. Codes are
 shown masked (12••), as they should be in any log.`)
 	if _, err := fs.parse(c, args); err != nil {
@@ -50,6 +52,7 @@ shown masked (12••), as they should be in any log.`)
 		d.lox24Fallback, d.lox24Errors,
 		d.tryvoxApprove, d.tryvoxLockout, d.tryvoxExpiry, d.tryvoxErrors,
 		d.dotdigitalVerify, d.dotdigitalLockout, d.dotdigitalExpiry, d.dotdigitalErrors,
+		d.serviceFailover, d.serviceBudget,
 	} {
 		if err := step(); err != nil {
 			return fmt.Errorf("otpkit demo: %w", err)

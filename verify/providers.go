@@ -252,6 +252,9 @@ func (p *lox24Provider) send(ctx context.Context, s *Service, to string, ch otpk
 	if err != nil {
 		return providerSent{}, err // a store failure: no failover, the Guard fails closed
 	}
+	if err := s.retireLOX24Ref(ctx, to); err != nil {
+		return providerSent{}, err
+	}
 	vc, err := p.c.CreateVerifyCode(ctx, &otpkit.CreateVerifyCodeRequest{
 		Phone: to, Code: code, Lang: lox24Lang(locale), IsCodeDeleted: true, RoutingStrategy: route,
 	})

@@ -264,31 +264,38 @@ func (s *Service) keep(ctx context.Context, p otpkit.Provider, ch otpkit.Channel
 	if err := s.guard.store.SaveRef(ctx, now, ref, rec, ttl); err != nil {
 		return nil, fmt.Errorf("verify: %s sent the code but its ref could not be kept: %w", p, storeFailed(err))
 	}
-	if p == otpkit.ProviderLOX24 {
-		if err := s.replaceLOX24Ref(ctx, now, to, ref, ttl); err != nil {
+	if p == otpkit.ProviderLOX24 { // see retireLOX24Ref
+		rec := RefRecord{Provider: p, ID: ref}
+		if err := s.guard.store.SaveRef(ctx, now, s.latestKey(to), rec, ttl); err != nil {
 			return nil, fmt.Errorf("verify: %s sent the code but its ref could not be kept: %w", p, storeFailed(err))
 		}
 	}
 	return &Sent{Ref: ref, Provider: p, Channel: ch, ExpiresAt: time.Now().Add(ps.lifetime), ProviderID: ps.id}, nil
 }
 
-// replaceLOX24Ref makes ref the recipient's LOX24 ref and deletes the one
-// before it: the Guard's Issue replaced the code that one stood for, so it
-// must not verify the new one. (Sends to one recipient are apart by the
+// retireLOX24Ref deletes the recipient's LOX24 ref, if any: the Guard's
+// Issue has just replaced the code it stood for (whether or not LOX24 then
+// sends the new one), so it must answer ErrNotFound, not "wrong code", and
+// never verify the new code. (Sends to one recipient are apart by the
 // Guard's SendInterval; two at once with the rule off may both keep their
 // refs, each then checking the recipient's latest code.)
-func (s *Service) replaceLOX24Ref(ctx context.Context, now time.Time, to, ref string, ttl time.Duration) error {
+func (s *Service) retireLOX24Ref(ctx context.Context, to string) error {
+	now, err := s.guard.now()
+	if err != nil {
+		return err
+	}
 	key := s.latestKey(to)
 	prev, err := s.guard.store.LoadRef(ctx, now, key)
 	switch {
-	case err == nil && prev.ID != ref:
-		if err := s.guard.store.DeleteRef(ctx, prev.ID); err != nil {
-			return err
-		}
-	case err != nil && !errors.Is(err, otpkit.ErrNotFound):
-		return err
+	case errors.Is(err, otpkit.ErrNotFound):
+		return nil
+	case err != nil:
+		return storeFailed(err)
 	}
-	return s.guard.store.SaveRef(ctx, now, key, RefRecord{Provider: otpkit.ProviderLOX24, ID: ref}, ttl)
+	if err := s.guard.store.DeleteRef(ctx, prev.ID); err != nil {
+		return storeFailed(err)
+	}
+	return storeFailed(s.guard.store.DeleteRef(ctx, key))
 }
 
 // latestKey is where the recipient's latest LOX24 ref is kept: a key that no
@@ -371,9 +378,10 @@ func checkCodeShape(code string) error {
 func (s *Service) settle(ctx context.Context, ref, recipient string, p otpkit.Provider, a checkAnswer) error {
 	switch a.outcome {
 	case outcomeVerified:
-		// The provider will not verify it again either; a failed delete
-		// leaves a ref that answers ErrNotFound there.
-		_ = s.guard.store.DeleteRef(ctx, ref)
+		// Used up where it counts: the provider never verifies a
+		// verification twice (Tryvox answers 404, dotdigital 204), and a
+		// check of it then deletes the ref (outcomeGone). Not deleting it
+		// now saves a store write on every success.
 		return nil
 	case outcomeWrong, outcomeLocked:
 		if err := s.guard.RecordFailure(ctx, recipient); err != nil {
@@ -394,7 +402,8 @@ func (s *Service) settle(ctx context.Context, ref, recipient string, p otpkit.Pr
 		_ = s.guard.store.DeleteRef(ctx, ref)
 		return errRefGone
 	case outcomeGuard:
-		if a.err == nil || errors.Is(a.err, otpkit.ErrMaxAttempts) || errors.Is(a.err, otpkit.ErrNotFound) {
+		// A verified code is used up in the Guard, as with the providers.
+		if errors.Is(a.err, otpkit.ErrMaxAttempts) || errors.Is(a.err, otpkit.ErrNotFound) {
 			_ = s.guard.store.DeleteRef(ctx, ref)
 		}
 		if errors.Is(a.err, otpkit.ErrNotFound) {

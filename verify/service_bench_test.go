@@ -3,7 +3,9 @@ package verify_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/verify"
@@ -21,6 +23,85 @@ func BenchmarkServiceCheck(b *testing.B) {
 		b.Run(string(name)+"/service", func(b *testing.B) { benchService(b, name) })
 		b.Run(string(name)+"/direct", func(b *testing.B) { benchDirect(b, name) })
 	}
+}
+
+// BenchmarkServiceCheckPaired is the goal's measurement: per op, one
+// Service.Check and one direct check (the provider's check call plus
+// AllowCheck; Guard.Check for LOX24), in alternating order, on one mock and
+// one Guard, each timed on its own, so that load from elsewhere weighs on
+// both alike. It reports both and their ratio, service/direct.
+func BenchmarkServiceCheckPaired(b *testing.B) {
+	for _, name := range allProviders {
+		b.Run("provider="+string(name), func(b *testing.B) {
+			ctx := context.Background()
+			srv, c := newMock(b)
+			g, err := verify.NewGuard(verify.NewMemoryStore(), verify.WithLimits(openLimits))
+			must(b, err)
+			svc, err := verify.New(g, providerOf(name, c))
+			must(b, err)
+			checks := [2][]func(){make([]func(), b.N), make([]func(), b.N)}
+			for i := 0; i < b.N; i++ {
+				checks[0][i] = prepareService(b, ctx, srv, svc, benchNumber(2*i))
+				checks[1][i] = prepareDirect(b, ctx, srv, c, g, name, benchNumber(2*i+1))
+			}
+			var took [2]time.Duration
+			runtime.GC() // the sends' garbage, collected before either side is timed
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for k := range 2 {
+					side := (k + i) % 2
+					start := time.Now()
+					checks[side][i]()
+					took[side] += time.Since(start)
+				}
+			}
+			b.StopTimer()
+			n := float64(b.N)
+			b.ReportMetric(float64(took[0].Nanoseconds())/n, "service-ns/check")
+			b.ReportMetric(float64(took[1].Nanoseconds())/n, "direct-ns/check")
+			b.ReportMetric(float64(took[0])/float64(took[1]), "service/direct")
+		})
+	}
+}
+
+// prepareService sends a code to to and returns its Check.
+func prepareService(b *testing.B, ctx context.Context, srv interface{ CodeFor(string) (string, bool) }, svc *verify.Service, to string) func() {
+	s, err := svc.Send(ctx, &verify.SendRequest{To: to})
+	must(b, err)
+	code, _ := srv.CodeFor(s.ProviderID)
+	return func() { must(b, svc.Check(ctx, s.Ref, code)) }
+}
+
+// prepareDirect sends a code to to with the provider's own call (the Guard's
+// Issue for LOX24) and returns its check: AllowCheck plus the provider's
+// check call, or Guard.Check.
+func prepareDirect(b *testing.B, ctx context.Context, srv interface{ CodeFor(string) (string, bool) },
+	c *otpkit.Client, g *verify.Guard, name otpkit.Provider, to string) func() {
+	switch name {
+	case otpkit.ProviderTryvox:
+		v, err := c.StartVerification(ctx, &otpkit.StartVerificationRequest{To: to, Channel: otpkit.ChannelSMS})
+		must(b, err)
+		code, _ := srv.CodeFor(v.ID)
+		return func() {
+			must(b, g.AllowCheck(ctx, to))
+			if v, err := c.CheckCode(ctx, v.ID, code); err != nil || v.Status != otpkit.VerificationApproved {
+				b.Fatal(v, err)
+			}
+		}
+	case otpkit.ProviderDotdigital:
+		st, err := c.SendCode(ctx, &otpkit.SendCodeRequest{To: to[1:]})
+		must(b, err)
+		code, _ := srv.CodeFor(st.RequestID)
+		return func() {
+			must(b, g.AllowCheck(ctx, to))
+			if st, err := c.ValidateCode(ctx, st.RequestID, code); err != nil || st.Status != otpkit.CodeVerified {
+				b.Fatal(st, err)
+			}
+		}
+	}
+	code, err := g.Issue(ctx, to)
+	must(b, err)
+	return func() { must(b, g.Check(ctx, to, code)) }
 }
 
 // benchNumber is the i-th number of a benchmark, one recipient each.

@@ -413,3 +413,21 @@ func TestServicePrintsNoSecret(t *testing.T) {
 		assert.Equal(t, "verify.Service{providers: tryvox, lox24}", s)
 	}
 }
+
+func TestServiceLOX24RefDiesWhenAFailedSendReplacedItsCode(t *testing.T) {
+	ctx := context.Background()
+	srv, c := newMock(t)
+	g := newGuard(t, verify.Limits{SendInterval: -1, MaxFailures: 1})
+	svc := newService(t, g, verify.LOX24(c), verify.Tryvox(c))
+	first, err := svc.Send(ctx, &verify.SendRequest{To: "+4917012345678"})
+	require.NoError(t, err)
+	firstCode := codeFor(t, srv, first)
+
+	srv.InjectFault(sendRoute[otpkit.ProviderLOX24], mock.Fault{Status: 503})
+	second, err := svc.Send(ctx, &verify.SendRequest{To: "+4917012345678"})
+	require.NoError(t, err)
+	require.Equal(t, otpkit.ProviderTryvox, second.Provider, "LOX24 failed after the Guard issued a new code")
+	assert.ErrorIs(t, svc.Check(ctx, first.Ref, firstCode), otpkit.ErrNotFound,
+		"the older LOX24 code was replaced: not found, rather than a wrong code")
+	require.NoError(t, svc.Check(ctx, second.Ref, codeFor(t, srv, second)), "nothing was counted against the budget of 1")
+}

@@ -3,7 +3,9 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/mock"
@@ -12,18 +14,12 @@ import (
 	"github.com/otpkit/otpkit/verify/redisstore"
 )
 
-// BenchmarkServiceCheckRedis is BenchmarkServiceCheck of package verify on
-// one Redis server: Service.Check of a right Tryvox code over the mock
-// against CheckCode plus one Guard round trip (AllowCheck), side by side.
-// Service.Check adds the ref's GET before and its DEL after, two Redis round
-// trips on loopback.
+// BenchmarkServiceCheckRedis is BenchmarkServiceCheckPaired of package
+// verify on one Redis server: per op, one Service.Check of a right Tryvox
+// code over the mock and one direct check (AllowCheck, then CheckCode), in
+// alternating order, each timed on its own. Service.Check adds the ref's
+// GET to the Guard's round trip.
 func BenchmarkServiceCheckRedis(b *testing.B) {
-	addr := redistest.Addr(b)
-	b.Run("service", func(b *testing.B) { benchRedis(b, addr, true) })
-	b.Run("direct", func(b *testing.B) { benchRedis(b, addr, false) })
-}
-
-func benchRedis(b *testing.B, addr string, service bool) {
 	ctx := context.Background()
 	srv := mock.NewServer()
 	b.Cleanup(srv.Close)
@@ -32,7 +28,7 @@ func benchRedis(b *testing.B, addr string, service bool) {
 		b.Fatal(err)
 	}
 	off := verify.Rate{Count: -1}
-	g, err := verify.NewGuard(redisstore.New(oneServer(b, addr), redisstore.WithPrefix(uniquePrefix())),
+	g, err := verify.NewGuard(redisstore.New(oneServer(b, redistest.Addr(b)), redisstore.WithPrefix(uniquePrefix())),
 		verify.WithSecret(secret), verify.WithLimits(verify.Limits{SendInterval: -1, RecipientSends: off, IPSends: off, PrefixSends: off}))
 	if err != nil {
 		b.Fatal(err)
@@ -41,42 +37,46 @@ func benchRedis(b *testing.B, addr string, service bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	type pending struct{ to, id, code string }
-	todo := make([]pending, b.N)
-	for i := range todo {
-		p := pending{to: fmt.Sprintf("+4915%09d", i)}
-		if service {
-			s, err := svc.Send(ctx, &verify.SendRequest{To: p.to})
-			if err != nil {
-				b.Fatal(err)
-			}
-			p.id = s.Ref
-			p.code, _ = srv.CodeFor(s.ProviderID)
-		} else {
-			v, err := c.StartVerification(ctx, &otpkit.StartVerificationRequest{To: p.to, Channel: otpkit.ChannelSMS})
-			if err != nil {
-				b.Fatal(err)
-			}
-			p.id = v.ID
-			p.code, _ = srv.CodeFor(v.ID)
+	checks := [2][]func() error{make([]func() error, b.N), make([]func() error, b.N)}
+	for i := 0; i < b.N; i++ {
+		to := fmt.Sprintf("+4915%09d", 2*i)
+		s, err := svc.Send(ctx, &verify.SendRequest{To: to})
+		if err != nil {
+			b.Fatal(err)
 		}
-		todo[i] = p
+		code, _ := srv.CodeFor(s.ProviderID)
+		checks[0][i] = func() error { return svc.Check(ctx, s.Ref, code) }
+
+		to2 := fmt.Sprintf("+4915%09d", 2*i+1)
+		v, err := c.StartVerification(ctx, &otpkit.StartVerificationRequest{To: to2, Channel: otpkit.ChannelSMS})
+		if err != nil {
+			b.Fatal(err)
+		}
+		code2, _ := srv.CodeFor(v.ID)
+		checks[1][i] = func() error {
+			if err := g.AllowCheck(ctx, to2); err != nil {
+				return err
+			}
+			_, err := c.CheckCode(ctx, v.ID, code2)
+			return err
+		}
 	}
-	b.ReportAllocs()
+	var took [2]time.Duration
+	runtime.GC()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		p := todo[i]
-		if service {
-			if err := svc.Check(ctx, p.id, p.code); err != nil {
+		for k := range 2 {
+			side := (k + i) % 2
+			start := time.Now()
+			if err := checks[side][i](); err != nil {
 				b.Fatal(err)
 			}
-			continue
-		}
-		if err := g.AllowCheck(ctx, p.to); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := c.CheckCode(ctx, p.id, p.code); err != nil {
-			b.Fatal(err)
+			took[side] += time.Since(start)
 		}
 	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(took[0].Nanoseconds())/n, "service-ns/check")
+	b.ReportMetric(float64(took[1].Nanoseconds())/n, "direct-ns/check")
+	b.ReportMetric(float64(took[0])/float64(took[1]), "service/direct")
 }

@@ -220,9 +220,11 @@ func mockFaults() []mockFault {
 			// own timeout: the client gives up on a write that took effect,
 			// and must not send it again (a failover to another provider
 			// would send a second message).
+			// (The timeout also bounds the calls that prepare the row, so it
+			// leaves room for a busy machine.)
 			name:          "acted, then the answer held past the call timeout",
-			fault:         mock.Fault{Delay: 700 * time.Millisecond, AfterHandler: true, Count: 1},
-			clientTimeout: 300 * time.Millisecond,
+			fault:         mock.Fault{Delay: 5 * time.Second, AfterHandler: true, Count: 1},
+			clientTimeout: 1500 * time.Millisecond,
 			readRequests:  1, writeActed: true, check: isTimeout, unavailable: true,
 		},
 		{

@@ -2,8 +2,12 @@ package otpkit_test
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -152,4 +156,52 @@ func TestHeldAnswerAfterTheProviderActed(t *testing.T) {
 	require.Eventually(t, func() bool { return len(srv.Requests()) > 0 }, 3*time.Second, 5*time.Millisecond)
 	assert.Len(t, srv.Requests(), 1, "the client sent the start once")
 	assert.Len(t, srv.Messages(), 1, "the provider sent the code once")
+}
+
+// A name that does not resolve: nothing left, so a write is ErrNotSent
+// (and retried like a read), and the provider is ErrUnavailable.
+func TestUnresolvedNameIsNotSent(t *testing.T) {
+	var dials atomic.Int32
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return nil, &net.DNSError{Err: "no such host", Name: "api.tryvox.invalid", IsNotFound: true}
+	}}
+	c, err := otpkit.NewClient(otpkit.WithTryvoxKey(testTryvoxKey, testTenant), otpkit.WithBaseURL("http://api.tryvox.invalid"),
+		otpkit.WithHTTPClient(&http.Client{Transport: tr}), otpkit.WithRetryPolicy(faultRetries))
+	require.NoError(t, err)
+	_, err = c.StartVerification(context.Background(), &otpkit.StartVerificationRequest{To: "+4917012345678", Channel: otpkit.ChannelSMS})
+	var dnsErr *net.DNSError
+	require.ErrorAs(t, err, &dnsErr)
+	assert.ErrorIs(t, err, otpkit.ErrUnavailable)
+	assert.ErrorIs(t, err, otpkit.ErrNotSent)
+	assert.EqualValues(t, 1+faultRetries.MaxRetries, dials.Load())
+}
+
+// A read whose first attempt reached the server and whose retries were
+// refused: the last error is a refused dial, but the call as a whole may
+// have arrived, so it is not ErrNotSent.
+func TestNotSentCountsEveryAttempt(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close() // the request arrived; no answer
+		}
+	}))
+	t.Cleanup(srv.Close)
+	var dials atomic.Int32
+	tr := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) == 1 {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}
+		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+	}}
+	c, err := otpkit.NewClient(otpkit.WithTryvoxKey(testTryvoxKey, testTenant), otpkit.WithBaseURL(srv.URL),
+		otpkit.WithHTTPClient(&http.Client{Transport: tr}), otpkit.WithRetryPolicy(faultRetries))
+	require.NoError(t, err)
+	_, err = c.GetStatus(context.Background(), "ver_abc123")
+	require.ErrorIs(t, err, syscall.ECONNREFUSED, "the last attempt was refused")
+	assert.ErrorIs(t, err, otpkit.ErrUnavailable)
+	assert.NotErrorIs(t, err, otpkit.ErrNotSent, "the first attempt reached the server")
+	assert.GreaterOrEqual(t, dials.Load(), int32(2))
 }

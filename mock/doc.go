@@ -29,7 +29,8 @@
 //     dotdigital numberStatus (SetNumberStatus), the LOX24 account
 //     (WithBalance, SetBalance, WithAccountInactive, WithSenderIDs) and
 //     faults on routes (InjectFault: a status with Retry-After, latency, a
-//     dropped connection, for the next Count requests).
+//     dropped connection, an answer lost or held after the provider acted,
+//     for the next Count requests).
 //   - Reset, to start over without a new server.
 //
 // # Behaviour where the providers' documents are silent

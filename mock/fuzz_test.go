@@ -34,6 +34,9 @@ var fuzzSeeds = [][3]string{
 	{"POST", "/_mock/clock", `{"advance":"10m"}`},
 	{"POST", "/_mock/outcomes", `{"recipient":"+491701234567","channel":"sms","outcome":"error"}`},
 	{"GET", "/_mock/messages?to=%2B491701234567", ``},
+	{"GET", "/_mock/messages?id={tv}", ``},
+	{"POST", "/_mock/shutdown", ``},
+	{"POST", "/_mock/faults", `{"route":"/v1/verify/start","delay":"1ms","after_handler":true}`},
 	{"DELETE", "/v1/verify/start", `[`},
 }
 

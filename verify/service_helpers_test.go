@@ -89,7 +89,7 @@ func requestsTo(srv *mock.Server, p otpkit.Provider) int {
 }
 
 // refusedURL is a base URL on which nothing listens.
-func refusedURL(t *testing.T) string {
+func refusedURL(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

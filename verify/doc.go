@@ -10,4 +10,12 @@
 // The Guard fails closed: when its Store fails (Redis down, a timeout), Check
 // returns an error and never verifies a code, and AllowSend returns an error
 // and never allows a send.
+//
+// The Service runs the whole flow over the providers on a Guard: Send
+// applies the send rules once and sends through Tryvox, dotdigital or LOX24
+// in failover order (moving on only when the answer proves nothing went
+// out); Check checks with the provider that sent the code and answers in
+// the Guard's vocabulary, counting every wrong code in one failure budget.
+// Its refs live in the same Store, so any instance can check what another
+// sent.
 package verify

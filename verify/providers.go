@@ -235,12 +235,40 @@ func (p *lox24Provider) serves(ch otpkit.Channel) (otpkit.Channel, bool) {
 	return "", false
 }
 
+// ready refuses a Guard whose codes LOX24 cannot send, and a route LOX24
+// would refuse (checked as CreateVerifyCode checks it), so that a
+// misconfiguration shows in New, not in every Send after the Guard issued a
+// code.
 func (p *lox24Provider) ready(g *Guard) error {
 	if n := g.limits.CodeLength; n > 8 {
 		return &otpkit.ValidationError{Field: "Limits.CodeLength",
 			Reason: "must be at most 8 digits with LOX24, which sends codes of 4 to 8 digits"}
 	}
+	if len(p.route) == 0 {
+		return nil
+	}
+	phone, code := "+4917012345678", strings.Repeat("0", g.limits.CodeLength)
+	steps := make([]rules.LOX24Step, len(p.route))
+	for i := range p.route {
+		st := &p.route[i]
+		ch := string(st.Channel)
+		steps[i] = rules.LOX24Step{Channel: &ch, SenderID: nonEmpty(st.SenderID), Template: nonEmpty(st.Template)}
+		if st.TimeoutSec != 0 {
+			steps[i].TimeoutSec = &st.TimeoutSec
+		}
+	}
+	if vs := rules.LOX24CreateViolations(rules.LOX24Create{Phone: &phone, Code: &code, RoutingStrategy: steps}, nil); len(vs) > 0 {
+		return &otpkit.ValidationError{Field: "LOX24 route: " + vs[0].Field, Reason: vs[0].Message}
+	}
 	return nil
+}
+
+// nonEmpty is &s, or nil for "" (an omitted field).
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func (p *lox24Provider) send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale string) (providerSent, error) {

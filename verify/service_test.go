@@ -404,6 +404,13 @@ func TestNewServiceRefuses(t *testing.T) {
 	require.ErrorAs(t, err, &ve, "LOX24 sends at most 8 digits")
 	_, err = verify.New(long, verify.Tryvox(c))
 	require.NoError(t, err)
+	_, err = verify.New(g, verify.LOX24(c, otpkit.RoutingStep{Channel: otpkit.ChannelSMS}, otpkit.RoutingStep{Channel: otpkit.ChannelVoice}))
+	require.ErrorAs(t, err, &ve, "LOX24 refuses sms before the last step")
+	_, err = verify.New(g, verify.LOX24(c, otpkit.RoutingStep{Channel: otpkit.ChannelSMS, Template: "no placeholder"}))
+	require.ErrorAs(t, err, &ve, "a template without {{code}}")
+	_, err = verify.New(g, verify.LOX24(c, otpkit.RoutingStep{Channel: otpkit.ChannelTelegram, TimeoutSec: 60},
+		otpkit.RoutingStep{Channel: otpkit.ChannelSMS, Template: "Code {{code}}"}))
+	require.NoError(t, err)
 }
 
 func TestServicePrintsNoSecret(t *testing.T) {

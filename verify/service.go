@@ -42,7 +42,9 @@ type SendRequest struct {
 	// empty when no client asked.
 	IP string
 	// Locale is the language of the message, e.g. "en" or "de-AT"; empty
-	// means English.
+	// means English. Tryvox gets it as is; LOX24 gets its language in
+	// capitals ("DE"), or EN when LOX24 has no text in it; dotdigital's
+	// default text is English whatever it says.
 	Locale string
 }
 

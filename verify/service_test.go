@@ -438,3 +438,16 @@ func TestServiceLOX24RefDiesWhenAFailedSendReplacedItsCode(t *testing.T) {
 		"the older LOX24 code was replaced: not found, rather than a wrong code")
 	require.NoError(t, svc.Check(ctx, second.Ref, codeFor(t, srv, second)), "nothing was counted against the budget of 1")
 }
+
+func TestServiceLocaleToLOX24Lang(t *testing.T) {
+	ctx := context.Background()
+	_, c := newMock(t)
+	svc := newService(t, newGuard(t, openLimits), verify.LOX24(c))
+	for locale, want := range map[string]string{"": "EN", "de-AT": "DE", "fr": "FR", "ja": "EN", "pt_BR": "PT"} {
+		sent, err := svc.Send(ctx, &verify.SendRequest{To: "+4917012345678", Locale: locale})
+		require.NoError(t, err)
+		vc, err := c.GetVerifyCode(ctx, sent.ProviderID)
+		require.NoError(t, err)
+		assert.Equal(t, want, vc.Lang, "locale %q", locale)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"hash"
 	"math/big"
 )
 
@@ -27,9 +28,15 @@ func newCode(n int) string {
 // MAC cannot stand for another recipient's code; the zero byte keeps
 // (recipient, code) pairs apart.
 func (g *Guard) mac(recipient, code string) []byte {
-	h := hmac.New(sha256.New, g.secret)
+	h, _ := g.macs.Get().(hash.Hash)
+	if h == nil {
+		h = hmac.New(sha256.New, g.secret)
+	}
+	h.Reset()
 	h.Write([]byte(recipient))
 	h.Write([]byte{0})
 	h.Write([]byte(code))
-	return h.Sum(nil)
+	sum := h.Sum(make([]byte, 0, sha256.Size))
+	g.macs.Put(h)
+	return sum
 }

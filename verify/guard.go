@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/otpkit/otpkit"
@@ -23,6 +24,7 @@ type Guard struct {
 	limits Limits
 	secret []byte
 	clock  func() time.Time
+	macs   sync.Pool // of HMAC-SHA256 states under secret: a check makes none
 }
 
 // GuardOption configures a Guard in NewGuard.

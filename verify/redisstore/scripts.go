@@ -31,7 +31,7 @@ var (
 	sendScript     = redis.NewScript(libLua + sendLua)
 	refundScript   = redis.NewScript(libLua + refundLua)
 	issueScript    = redis.NewScript(libLua + issueLua)
-	checkScript    = redis.NewScript(libLua + checkLua)
+	checkScript    = redis.NewScript(checkLua) // stands alone: the hot path
 	failuresScript = redis.NewScript(libLua + failuresLua)
 	releaseScript  = redis.NewScript(releaseLua)
 )

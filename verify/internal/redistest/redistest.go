@@ -55,8 +55,9 @@ func Addr(t testing.TB) string {
 	return Start(t).Addr()
 }
 
-// Server is a redis-server this package started. It keeps its data in an
-// append-only file, so Stop then Restart keeps every key (with its TTL).
+// Server is a redis-server this package started, configured as Debian's
+// package ships it (RDB save points, no append-only file): Stop (SIGTERM)
+// saves the data, so Stop then Restart keeps every key with its TTL.
 type Server struct {
 	path    string
 	dir     string
@@ -115,7 +116,7 @@ func (s *Server) Restart() error {
 	}
 	args := []string{
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--save", "3600 1 300 100 60 10000", "--appendonly", "no",
 		"--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning",
 	}
 	if s.cluster {

@@ -12,7 +12,9 @@ import (
 )
 
 // Provider is one phone-verification API a Service sends codes through:
-// make it with Tryvox, Dotdigital or LOX24.
+// make it with Tryvox, Dotdigital or LOX24. Its other methods are
+// unexported: a Service knows how to map these three providers' answers,
+// and no others.
 type Provider interface {
 	// Name is the API the provider calls.
 	Name() otpkit.Provider

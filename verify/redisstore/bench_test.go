@@ -18,7 +18,7 @@ import (
 // benchGuard is a Guard whose codes never lock and whose failures never
 // block, so that a benchmark can check a wrong code again and again: the
 // full path of a check (budget, code, attempt, failure written back).
-func benchGuard(b *testing.B, rdb redis.UniversalClient) *verify.Guard {
+func benchGuard(b testing.TB, rdb redis.UniversalClient) *verify.Guard {
 	return newGuard(b, store(rdb), newClock(), verify.Limits{MaxAttempts: 1 << 30, MaxFailures: -1})
 }
 

@@ -5,7 +5,7 @@
 -- failure count, per_ms (count 0: no budget).
 -- Returns {0} verified (the code is used up), {1, attempts left} wrong,
 -- {2} locked (the attempts are used up), {3} no live code,
--- {4, 'failures', retry_ns} failure budget spent.
+-- {4, 'failures', at_ms, at_ns} failure budget spent until then.
 -- Times are as in lib.lua: "ms" or "ms.nnnnnn" strings.
 -- The MACs are compared with Lua's ==: it is not constant-time, but they
 -- are keyed MACs, so timing reveals nothing about the code.
@@ -31,7 +31,7 @@ if fcount > 0 and f[4] then
   end
   if #fails >= fcount then
     local ms, ns = parse(fails[#fails - fcount + 1])
-    return {4, 'failures', (ms + fper - nms) * 1000000 + (ns - nns)}
+    return {4, 'failures', ms + fper, ns}
   end
 end
 

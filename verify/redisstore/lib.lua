@@ -20,9 +20,6 @@ local function tadd(t, ms) return {t[1] + ms, t[2]} end
 -- a <= b
 local function tle(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] <= b[2]) end
 
--- a - b in nanoseconds (exact for differences under 2^53 ns, about 104 days)
-local function tsub(a, b) return (a[1] - b[1]) * 1000000 + (a[2] - b[2]) end
-
 -- A window is a sliding-window log: the times of the events a rate counts,
 -- ascending, stored comma-separated; never more than the rate's count.
 
@@ -90,12 +87,13 @@ local function consider(r, rule, at, now)
   if r.at == nil or not tle(at, r.at) then r.rule, r.at = rule, at end
 end
 
--- refused returns the script's answer for r: {1, rule, retry_ns}, or nil.
-local function refused(r, now)
+-- refused returns the script's answer for r, {1, rule, at_ms, at_ns} (when
+-- every refusing rule allows again), or nil.
+local function refused(r)
   if r.rule == nil then return nil end
   local rule = r.rule
   if r.failures then rule = 'failures' end
-  return {1, rule, tsub(r.at, now)}
+  return {1, rule, r.at[1], r.at[2]}
 end
 
 local now = {tonumber(ARGV[1]), tonumber(ARGV[2])}

@@ -7,7 +7,7 @@
 -- recipient count, per_ms, failure count, per_ms, IP count, per_ms,
 -- prefix count, per_ms. A count of 0 turns a rule off.
 -- Returns {0, previous last send of the recipient or ''} when allowed,
--- {1, rule, retry_ns} when refused.
+-- {1, rule, at_ms, at_ns} when refused.
 local mode, roles = ARGV[3], ARGV[4]
 local interval = tonumber(ARGV[5])
 local rcount, rper = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -36,7 +36,7 @@ for k = 1, #roles do
   end
 end
 
-local no = refused(r, now)
+local no = refused(r)
 if no then return no end
 if mode ~= 'commit' then return {0, last} end
 

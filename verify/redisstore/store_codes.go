@@ -33,7 +33,7 @@ func (s *Store) Check(ctx context.Context, now time.Time, recipient string, mac 
 	case 3:
 		return otpkit.ErrNotFound
 	case 4:
-		return limit(res)
+		return limit(res, now)
 	}
 	return fmt.Errorf("redisstore: unexpected answer of the check script: %v", res)
 }
@@ -61,7 +61,7 @@ func (s *Store) failures(ctx context.Context, now time.Time, recipient, mode str
 	if status(res) == 0 {
 		return nil
 	}
-	return limit(res)
+	return limit(res, now)
 }
 
 // Unlock implements verify.Store: one HDEL.
@@ -86,11 +86,14 @@ func number(res []any, i int) int64 {
 	return n
 }
 
-// limit turns a refusal {_, rule, retry_ns} into a *verify.LimitError.
-func limit(res []any) error {
-	if len(res) < 3 {
+// limit turns a refusal {_, rule, at_ms, at_ns} (when every refusing rule
+// allows again) into a *verify.LimitError whose RetryAfter counts from now,
+// to the nanosecond (a Lua number could not hold it for long windows).
+func limit(res []any, now time.Time) error {
+	if len(res) < 4 {
 		return fmt.Errorf("redisstore: unexpected answer of a script: %v", res)
 	}
 	rule, _ := res[1].(string)
-	return &verify.LimitError{Rule: verify.Rule(rule), RetryAfter: time.Duration(number(res, 2))}
+	at := number(res, 2)*int64(time.Millisecond) + number(res, 3)
+	return &verify.LimitError{Rule: verify.Rule(rule), RetryAfter: time.Duration(at - now.UnixNano())}
 }

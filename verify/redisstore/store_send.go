@@ -87,7 +87,7 @@ func (s *Store) send(ctx context.Context, now time.Time, r verify.SendRules, mod
 		last, _ := res[1].(string)
 		return last, nil
 	case 1:
-		return "", limit(res)
+		return "", limit(res, now)
 	}
 	return "", fmt.Errorf("redisstore: unexpected answer of the send script: %v", res)
 }

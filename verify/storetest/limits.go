@@ -203,3 +203,16 @@ var _ = register("RetryAfterWaitsForEveryRule", func(t *testing.T, newStore func
 	assert.Equal(t, 2*time.Hour-time.Minute-time.Second, retry)
 	exactRetry(t, c, retry, verify.RuleIPSends, func() error { return g.AllowSend(ctx, r, "192.0.2.1") })
 })
+
+var _ = register("LongWindowsStayExact", func(t *testing.T, newStore func(t *testing.T) verify.Store) {
+	ctx := context.Background()
+	c := newClock()
+	const year = 365 * 24 * time.Hour
+	g := guard(t, newStore(t), c, noSendRules(verify.Limits{RecipientSends: verify.Rate{Count: 1, Per: year}}))
+	const r = "+4917012345678"
+	require.NoError(t, g.AllowSend(ctx, r, ""))
+	c.Advance(time.Hour + 7*time.Nanosecond)
+	retry := requireLimit(t, g.AllowSend(ctx, r, ""), verify.RuleRecipientSends)
+	assert.Equal(t, year-time.Hour-7*time.Nanosecond, retry, "to the nanosecond, even over a year")
+	exactRetry(t, c, retry, verify.RuleRecipientSends, func() error { return g.AllowSend(ctx, r, "") })
+})

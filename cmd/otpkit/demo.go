@@ -30,7 +30,8 @@ Run every flow of the three providers against an embedded mock and print a
 transcript: LOX24 delivery with telegram → voice → sms fallback, a code
 comparison and the webhook events it sent to an app's endpoint; Tryvox
 approval, lock-out and expiry; dotdigital verification, single use, lock-out
-and expiry; and the errors a client meets on the way.
+and expiry; the errors a client meets on the way; and the verify.Service
+over them: failover after an outage and one failure budget across providers.
 The mock's clock jumps, so the demo takes well under a second. Codes are
 shown masked (12••), as they should be in any log.`)
 	if _, err := fs.parse(c, args); err != nil {
@@ -53,6 +54,7 @@ shown masked (12••), as they should be in any log.`)
 		d.lox24Fallback, d.lox24Webhooks, d.lox24Errors,
 		d.tryvoxApprove, d.tryvoxLockout, d.tryvoxExpiry, d.tryvoxErrors,
 		d.dotdigitalVerify, d.dotdigitalLockout, d.dotdigitalExpiry, d.dotdigitalErrors,
+		d.serviceFailover, d.serviceBudget,
 	} {
 		if err := step(); err != nil {
 			return fmt.Errorf("otpkit demo: %w", err)

@@ -1,0 +1,78 @@
+package verify
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/otpkit/otpkit"
+)
+
+// Rule names the limit that refused a request in a *LimitError.
+type Rule string
+
+// The rules a Guard enforces.
+const (
+	// RuleSendInterval: a code was sent to the recipient less than
+	// Limits.SendInterval ago.
+	RuleSendInterval Rule = "send_interval"
+	// RuleRecipientSends: the recipient has had Limits.RecipientSends.Count
+	// codes within Limits.RecipientSends.Per.
+	RuleRecipientSends Rule = "recipient_sends"
+	// RuleIPSends: the client's IP address (its /64 network for IPv6) has
+	// asked for Limits.IPSends.Count codes within Limits.IPSends.Per.
+	RuleIPSends Rule = "ip_sends"
+	// RulePrefixSends: numbers that start with the recipient's first
+	// Limits.PrefixDigits digits have had Limits.PrefixSends.Count codes
+	// within Limits.PrefixSends.Per.
+	RulePrefixSends Rule = "prefix_sends"
+	// RuleFailures: the recipient has entered Limits.MaxFailures wrong codes
+	// within Limits.FailureWindow; sends and checks are refused until the
+	// window passes or Guard.Unlock is called.
+	RuleFailures Rule = "failures"
+)
+
+// LimitError is a request a Guard refused because a rule does not allow it
+// now. It satisfies errors.Is(err, otpkit.ErrRateLimited).
+type LimitError struct {
+	// Rule is the rule that refused. When the failure budget is spent it is
+	// RuleFailures; otherwise, of several refusing rules, the one that
+	// refuses longest.
+	Rule Rule
+	// RetryAfter is exact: the same request made RetryAfter later (by the
+	// Guard's clock) is allowed, if nothing else changed in between. When
+	// several rules refuse, it waits for the last of them.
+	RetryAfter time.Duration
+}
+
+// Error names the rule and the wait, never the recipient.
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("verify: refused by rule %s; retry after %s", e.Rule, e.RetryAfter)
+}
+
+// Is matches otpkit.ErrRateLimited.
+func (e *LimitError) Is(target error) bool { return target == otpkit.ErrRateLimited }
+
+// InvalidCodeError is a wrong code for a live code that still has attempts
+// left. It satisfies errors.Is(err, otpkit.ErrInvalidCode). The wrong code
+// that uses up the last attempt is not an InvalidCodeError: it satisfies
+// otpkit.ErrMaxAttempts instead.
+type InvalidCodeError struct {
+	// AttemptsLeft is how many more checks the code itself allows.
+	AttemptsLeft int
+}
+
+// Error says how many attempts are left, never the code.
+func (e *InvalidCodeError) Error() string {
+	return fmt.Sprintf("verify: invalid code; %d attempts left", e.AttemptsLeft)
+}
+
+// Is matches otpkit.ErrInvalidCode.
+func (e *InvalidCodeError) Is(target error) bool { return target == otpkit.ErrInvalidCode }
+
+// The Guard's answers for a code that cannot be checked. Stores return
+// otpkit.ErrMaxAttempts and otpkit.ErrNotFound (possibly wrapped); the Guard
+// answers with these, which satisfy the same sentinels.
+var (
+	errAttemptsUsedUp = fmt.Errorf("verify: the code's attempts are used up; send a new code: %w", otpkit.ErrMaxAttempts)
+	errNoLiveCode     = fmt.Errorf("verify: no live code for the recipient (never sent, expired or used): %w", otpkit.ErrNotFound)
+)

@@ -1,0 +1,55 @@
+-- send: the send rules of one AllowSend over the keys given, atomically.
+-- KEYS: in the order of ARGV[4]'s roles: r (recipient hash), i (IP log),
+-- p (prefix log). On one server all three come in one call; on a Cluster
+-- one call per key (see store_send.go).
+-- ARGV: now_ms, now_ns, mode ('commit' records the send when every rule of
+-- these keys allows it; 'peek' records nothing), roles, interval_ms,
+-- recipient count, per_ms, failure count, per_ms, IP count, per_ms,
+-- prefix count, per_ms. A count of 0 turns a rule off.
+-- Returns {0, previous last send of the recipient or ''} when allowed,
+-- {1, rule, at_ms, at_ns} when refused.
+local mode, roles = ARGV[3], ARGV[4]
+local interval = tonumber(ARGV[5])
+local rcount, rper = tonumber(ARGV[6]), tonumber(ARGV[7])
+local fcount, fper = tonumber(ARGV[8]), tonumber(ARGV[9])
+local counts = {i = {tonumber(ARGV[10]), tonumber(ARGV[11]), 'ip_sends'},
+                p = {tonumber(ARGV[12]), tonumber(ARGV[13]), 'prefix_sends'}}
+
+local r = refusal()
+local logs = {}
+local last = ''
+for k = 1, #roles do
+  local role, key = string.sub(roles, k, k), KEYS[k]
+  if role == 'r' then
+    local f = redis.call('HMGET', key, 'f', 'l', 's')
+    if fcount > 0 then consider(r, 'failures', wallowed(wload(f[1], now, fper), fcount, fper), now) end
+    if f[2] then last = f[2] end
+    if interval > 0 and f[2] then consider(r, 'send_interval', tadd(tparse(f[2]), interval), now) end
+    if rcount > 0 then
+      logs[k] = wload(f[3], now, rper)
+      consider(r, 'recipient_sends', wallowed(logs[k], rcount, rper), now)
+    end
+  else
+    local c = counts[role]
+    logs[k] = wload(redis.call('GET', key), now, c[2])
+    consider(r, c[3], wallowed(logs[k], c[1], c[2]), now)
+  end
+end
+
+local no = refused(r)
+if no then return no end
+if mode ~= 'commit' then return {0, last} end
+
+for k = 1, #roles do
+  local role, key = string.sub(roles, k, k), KEYS[k]
+  if role == 'r' then
+    if interval > 0 then redis.call('HSET', key, 'l', tstr(now)) end
+    if rcount > 0 then redis.call('HSET', key, 's', wstr(wadd(logs[k], now, rcount))) end
+    keep(key, math.max(interval, rcount > 0 and rper or 0))
+  else
+    local c = counts[role]
+    redis.call('SET', key, wstr(wadd(logs[k], now, c[1])))
+    keep(key, c[2])
+  end
+end
+return {0, last}

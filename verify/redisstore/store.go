@@ -1,0 +1,97 @@
+// Package redisstore is a verify.Store on Redis, for apps that run on
+// several instances: every instance's Guard sees the same codes, attempts,
+// failures and send counts, and every Guard decision is atomic in Redis.
+//
+// It works with a single server, a Sentinel setup (a failover client) or a
+// Cluster, through go-redis v9's redis.UniversalClient:
+//
+//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"localhost:6379"}})
+//	g, err := verify.NewGuard(redisstore.New(rdb), verify.WithSecret(key))
+//
+// How it works, and why:
+//   - Every decision is one Lua script (loaded once with EVALSHA; after a
+//     SCRIPT FLUSH, a restart or a failover the NOSCRIPT answer falls back
+//     to EVAL), so on a single server Check, Issue and AllowSend are one
+//     round trip each.
+//   - A recipient's state is one hash (its code's MAC, expiry and attempts,
+//     its failures, its sends), so its decisions touch one key. The send
+//     counts of an IP address and of a number prefix are keys of their own;
+//     their keys carry hash tags ({recipient}, {ip}, {prefix}).
+//   - On a Cluster those three keys live in different slots, so AllowSend
+//     commits the recipient's, then the IP's, then the prefix's rules one
+//     key at a time, each atomically, and takes back (refunds) what it
+//     committed when a later key refuses. A rule's count can therefore
+//     never exceed its limit; under contention a send may be refused that
+//     a moment later would have been allowed, never the other way round.
+//   - The Guard's clock is the only time source: scripts get "now" from the
+//     caller and compare it with the times they stored. Every key has a TTL
+//     that only bounds what is kept (the longest window that can still
+//     need it), so nothing grows forever.
+//   - Only HMACs of codes are stored, never a code.
+//
+// A Store also implements otpkit's webhook deduplication (Claim, Done,
+// Release), so that instances behind a load balancer handle each LOX24
+// event once.
+package redisstore
+
+import (
+	"github.com/redis/go-redis/v9"
+)
+
+// Store is a verify.Store (and a webhook deduplicator) on Redis. It is safe
+// for concurrent use; make it with New.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+	// oneServer: every key is on one server, so a send's keys can be used
+	// by one script. False for a Cluster (or a Ring), where each key is
+	// used on its own.
+	oneServer bool
+}
+
+// Option configures a Store in New.
+type Option func(*Store)
+
+// WithPrefix sets the prefix of every key the store writes (default
+// "otpkit:"), e.g. to share a Redis between apps. Keep "{" and "}" out of
+// it: they would make it a Cluster hash tag.
+func WithPrefix(p string) Option {
+	return func(s *Store) { s.prefix = p }
+}
+
+// New returns a Store on rdb: a *redis.Client (single server, or Sentinel
+// through redis.NewFailoverClient), a *redis.ClusterClient, or what
+// redis.NewUniversalClient returns.
+func New(rdb redis.UniversalClient, opts ...Option) *Store {
+	s := &Store{rdb: rdb, prefix: "otpkit:"}
+	_, s.oneServer = rdb.(*redis.Client)
+	for _, opt := range opts {
+		if opt != nil {
+			opt(s)
+		}
+	}
+	return s
+}
+
+// Shared reports true: processes share a Redis, so a Guard on it needs
+// verify.WithSecret.
+func (s *Store) Shared() bool { return true }
+
+// String describes the store without its client's options (which may hold
+// a password).
+func (s *Store) String() string { return "redisstore.Store{prefix: " + s.prefix + "}" }
+
+// GoString is String.
+func (s *Store) GoString() string { return s.String() }
+
+// recipientKey is the hash of a recipient's state.
+func (s *Store) recipientKey(recipient string) string { return s.prefix + "r:{" + recipient + "}" }
+
+// ipKey is the send log of a client address.
+func (s *Store) ipKey(ip string) string { return s.prefix + "ip:{" + ip + "}" }
+
+// prefixKey is the send log of a number prefix.
+func (s *Store) prefixKey(p string) string { return s.prefix + "px:{" + p + "}" }
+
+// hookKey is a webhook event's claim or done mark.
+func (s *Store) hookKey(id string) string { return s.prefix + "hook:{" + id + "}" }

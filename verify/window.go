@@ -46,14 +46,6 @@ func (w window) add(now int64, count int) window {
 	return w
 }
 
-// last returns the latest entry, or 0 and false.
-func (w window) last() (int64, bool) {
-	if len(w) == 0 {
-		return 0, false
-	}
-	return w[len(w)-1], true
-}
-
 // limited is a refusal being built: the latest allowed time over the rules
 // that refuse, and which rule that is.
 type limited struct {

@@ -28,6 +28,10 @@
 //     that only bounds what is kept (the longest window that can still
 //     need it), so nothing grows forever.
 //   - Only HMACs of codes are stored, never a code.
+//   - A Redis error (down, timeout, a cancelled context) is an error of the
+//     Guard, which fails closed. go-redis retries a command after some
+//     network errors (Options.MaxRetries); a retried decision that had
+//     already run is counted twice, which only makes the rules stricter.
 //
 // A Store also implements otpkit's webhook deduplication (Claim, Done,
 // Release), so that instances behind a load balancer handle each LOX24

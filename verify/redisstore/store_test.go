@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,4 +119,20 @@ func TestStringShowsNoClient(t *testing.T) {
 	s := redisstore.New(oneServer(t, "127.0.0.1:1"))
 	assert.Equal(t, "redisstore.Store{prefix: otpkit:}", s.String())
 	assert.True(t, s.Shared())
+}
+
+func TestOddRecipients(t *testing.T) {
+	rdb := oneServer(t, redistest.Addr(t))
+	g := newGuard(t, store(rdb), newClock(), verify.Limits{SendInterval: -1})
+	ctx := context.Background()
+	for _, r := range []string{
+		"{+4917012345678}", "}{", "a}b{c", "+49 170 1234567", "user@example.com", "ümlaut ✓",
+		strings.Repeat("9", 256), "*", "otpkit:r:{x}",
+	} {
+		require.NoError(t, g.AllowSend(ctx, r, ""), "%q", r)
+		code, err := g.Issue(ctx, r)
+		require.NoError(t, err, "%q", r)
+		require.NoError(t, g.Check(ctx, r, code), "%q", r)
+		assert.ErrorIs(t, g.Check(ctx, r, code), otpkit.ErrNotFound, "%q", r)
+	}
 }

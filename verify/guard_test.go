@@ -69,6 +69,24 @@ func TestLimitsDefaults(t *testing.T) {
 	assert.Equal(t, verify.Rate{Count: -1, Per: -1}, l.IPSends)
 	assert.Equal(t, verify.Rate{Count: 7, Per: time.Hour}, l.PrefixSends, "a zero Per takes the default")
 	assert.Equal(t, 8, l.PrefixDigits)
+
+	// With every field zero: the documented defaults. No send interval,
+	// so RecipientSends alone says how many sends a recipient gets.
+	g, err = verify.NewGuard(verify.NewMemoryStore(), verify.WithLimits(verify.Limits{RecipientSends: verify.Rate{Count: 5, Per: time.Hour}}))
+	require.NoError(t, err)
+	l = g.Limits()
+	assert.Equal(t, time.Duration(-1), l.SendInterval, "the send interval is off unless set")
+	assert.Equal(t, 10, l.MaxFailures)
+	assert.Equal(t, 24*time.Hour, l.FailureWindow)
+	assert.Equal(t, 10*time.Minute, l.CodeTTL)
+	ctx := context.Background()
+	allowed := 0
+	for range 8 {
+		if g.AllowSend(ctx, "+4917012345678", "") == nil {
+			allowed++
+		}
+	}
+	assert.Equal(t, 5, allowed, "5 sends an hour, one right after the other")
 }
 
 func TestCodesAreRandomDigits(t *testing.T) {

@@ -52,8 +52,12 @@ type Limits struct {
 	// FailureWindow is the sliding window of MaxFailures. Default 24 hours.
 	FailureWindow time.Duration
 	// SendInterval is the least time between two sends to a recipient.
-	// Default 30 seconds: the resend timer common to verification
-	// providers; it stops double submits and resend loops.
+	// Default: off. RecipientSends already bounds what a recipient costs,
+	// and an interval is a choice of the user interface: an app that shows
+	// a resend timer sets it to that timer (30 to 60 seconds is common), so
+	// that double submits and resend loops are refused with the exact
+	// RetryAfter to show. Off by default, a user who asks again at once (a
+	// lost SMS, a second tab) is not refused for a rule the app never chose.
 	SendInterval time.Duration
 	// RecipientSends limits sends per recipient. Default 5 per hour (what
 	// Tryvox allows per recipient), well above what a user waiting for a
@@ -81,7 +85,6 @@ const (
 	defaultMaxAttempts   = 5
 	defaultMaxFailures   = 10
 	defaultFailureWindow = 24 * time.Hour
-	defaultSendInterval  = 30 * time.Second
 	defaultPrefixDigits  = 8
 )
 
@@ -126,10 +129,7 @@ func (l Limits) withDefaults() (Limits, error) {
 	if l.MaxFailures < 0 || l.FailureWindow < 0 {
 		l.MaxFailures, l.FailureWindow = -1, -1
 	}
-	if l.SendInterval == 0 {
-		l.SendInterval = defaultSendInterval
-	}
-	if l.SendInterval < 0 {
+	if l.SendInterval <= 0 {
 		l.SendInterval = -1
 	}
 	l.RecipientSends = l.RecipientSends.withDefault(defaultRecipientSends)

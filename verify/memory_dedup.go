@@ -3,7 +3,13 @@ package verify
 import (
 	"context"
 	"time"
+
+	"github.com/otpkit/otpkit"
 )
+
+// The webhook handler of the otpkit package can share the store's state, so
+// that app instances behind a load balancer handle each LOX24 event once.
+var _ otpkit.Deduper = (*MemoryStore)(nil)
 
 // memHooks is MemoryStore's webhook deduplication: event id to its claim or
 // its done mark, each with an expiry by the real clock (webhooks are not

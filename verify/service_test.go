@@ -228,7 +228,7 @@ func TestServiceChannels(t *testing.T) {
 func TestServiceSendRulesRefuseBeforeAnyProvider(t *testing.T) {
 	ctx := context.Background()
 	srv, c := newMock(t)
-	g := newGuard(t, verify.Limits{})
+	g := newGuard(t, verify.Limits{SendInterval: 30 * time.Second})
 	svc := newService(t, g, verify.Tryvox(c), verify.Dotdigital(c), verify.LOX24(c))
 	require.NoError(t, g.AllowSend(ctx, "+4917012345678", ""), "a send a moment ago")
 	_, err := svc.Send(ctx, &verify.SendRequest{To: "+4917012345678", IP: "198.51.100.7"})

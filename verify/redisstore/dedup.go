@@ -5,8 +5,13 @@ import (
 	"errors"
 	"time"
 
+	"github.com/otpkit/otpkit"
 	"github.com/redis/go-redis/v9"
 )
+
+// The webhook handler of the otpkit package can share the store's state, so
+// that app instances behind a load balancer handle each LOX24 event once.
+var _ otpkit.Deduper = (*Store)(nil)
 
 // Claim marks the webhook event id as being handled for at most lease and
 // reports whether the caller got it: false when it is being handled (an

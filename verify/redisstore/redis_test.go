@@ -201,13 +201,18 @@ func TestOneRoundTripPerDecision(t *testing.T) {
 	require.NoError(t, g.Check(ctx, "+4917000000000", code))
 	require.NoError(t, g.AllowSend(ctx, "+4917000000000", "192.0.2.1"))
 
-	for name, do := range map[string]func() error{
-		"Issue": func() error { code, err = g.Issue(ctx, "+4917012345678"); return err },
-		"Check": func() error { return g.Check(ctx, "+4917012345678", code) },
-		"AllowSend (recipient, IP and prefix rules)": func() error {
+	// In order: Check needs the code Issue made.
+	for _, step := range []struct {
+		name string
+		do   func() error
+	}{
+		{"Issue", func() error { code, err = g.Issue(ctx, "+4917012345678"); return err }},
+		{"Check", func() error { return g.Check(ctx, "+4917012345678", code) }},
+		{"AllowSend (recipient, IP and prefix rules)", func() error {
 			return g.AllowSend(ctx, "+4917012345678", "192.0.2.1")
-		},
+		}},
 	} {
+		name, do := step.name, step.do
 		require.NoError(t, admin.ConfigResetStat(ctx).Err())
 		sent.reset()
 		require.NoError(t, do(), name)

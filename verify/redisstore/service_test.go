@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -20,7 +21,7 @@ import (
 func instance(t *testing.T, rdb redis.UniversalClient, prefix string, srv *mock.Server, p otpkit.Provider) *verify.Service {
 	t.Helper()
 	g, err := verify.NewGuard(redisstore.New(rdb, redisstore.WithPrefix(prefix)), verify.WithSecret(secret),
-		verify.WithLimits(verify.Limits{MaxFailures: 3}))
+		verify.WithLimits(verify.Limits{MaxFailures: 3, SendInterval: time.Minute}))
 	require.NoError(t, err)
 	c, err := srv.Client()
 	require.NoError(t, err)

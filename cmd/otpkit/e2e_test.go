@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,63 +20,8 @@ import (
 // pipeline in another language would: hand-written JSON bodies, the codes read
 // from /_mock/messages, the clock moved with /_mock/clock.
 func TestEndToEndStandaloneMock(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs it as a process")
-	}
-	bin := filepath.Join(t.TempDir(), "otpkit")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-
-	cmd := exec.Command(bin, "mock", "--addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-
-	// One goroutine owns stdout and then waits for the process, in the order
-	// os/exec asks for: every read from the pipe before Wait.
-	lines := make(chan string, 64)
-	exited := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		exited <- cmd.Wait()
-	}()
-	var exitErr error
-	stopped := false
-	wait := func() error {
-		if !stopped {
-			select {
-			case exitErr = <-exited:
-			case <-time.After(10 * time.Second):
-				exitErr = errTimeout
-			}
-			stopped = true
-		}
-		return exitErr
-	}
-	t.Cleanup(func() {
-		if !stopped {
-			_ = cmd.Process.Kill() // the test failed before SIGTERM: never leave the process behind
-			wait()
-		}
-	})
-
-	var envText strings.Builder
-	for range envNames {
-		select {
-		case line, ok := <-lines:
-			require.True(t, ok, "otpkit mock exited early; stderr: %s", stderr.String())
-			envText.WriteString(line + "\n")
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no environment from otpkit mock; stderr: %s", stderr.String())
-		}
-	}
-	env := parseEnvLines(t, envText.String())
+	p := startMockProcess(t)
+	env := p.env
 	base := env[envBaseURL]
 	require.Regexp(t, `^http://127\.0\.0\.1:[1-9][0-9]*$`, base)
 	tryvoxAuth := func(r *http.Request) {
@@ -123,10 +64,10 @@ func TestEndToEndStandaloneMock(t *testing.T) {
 	assert.Equal(t, "expired", field(t, body, "data", "status"))
 
 	// SIGTERM: a clean shutdown, exit status 0.
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, wait(), "stderr: %s", stderr.String())
-	assert.Equal(t, 0, cmd.ProcessState.ExitCode())
-	log := stderr.String()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, p.wait(10*time.Second), "stderr: %s", p.stderr.String())
+	assert.Equal(t, 0, p.cmd.ProcessState.ExitCode())
+	log := p.stderr.String()
 	assert.Contains(t, log, "POST /v1/verify/start 200")
 	assert.Contains(t, log, "PUT /WebApi/Verify/"+requestID+"/validate 200")
 	assert.Contains(t, log, "POST /_mock/clock 200")
@@ -135,9 +76,6 @@ func TestEndToEndStandaloneMock(t *testing.T) {
 		assert.NotContains(t, log, s)
 	}
 }
-
-// errTimeout stands for an exit that did not come.
-var errTimeout = errors.New("otpkit mock did not exit within 10 s")
 
 // call sends one request with a JSON body (when body is not empty) and
 // returns the status and the response body.

@@ -27,6 +27,9 @@ type Service struct {
 	guard     *Guard
 	providers []Provider
 	byName    map[otpkit.Provider]Provider
+	// refBudget is the Guard's store when it can load a ref and check its
+	// recipient's failure budget in one step, else nil.
+	refBudget RefBudgetLoader
 }
 
 // SendRequest asks for a code to be sent.
@@ -131,6 +134,7 @@ func New(g *Guard, providers ...Provider) (*Service, error) {
 		return nil, &otpkit.ValidationError{Field: "providers", Reason: "are none: give at least one"}
 	}
 	s := &Service{guard: g, byName: map[otpkit.Provider]Provider{}}
+	s.refBudget, _ = g.store.(RefBudgetLoader)
 	for _, p := range providers {
 		if p == nil || !hasClient(p) {
 			return nil, &otpkit.ValidationError{Field: "providers", Reason: "contain a nil provider or client"}
@@ -339,7 +343,7 @@ func (s *Service) Check(ctx context.Context, ref, code string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.guard.store.LoadRef(ctx, now, ref)
+	rec, budget, err := s.loadRef(ctx, now, ref)
 	switch {
 	case errors.Is(err, otpkit.ErrNotFound):
 		return errRefGone
@@ -353,12 +357,43 @@ func (s *Service) Check(ctx context.Context, ref, code string) error {
 	if rec.CodeLength > 0 && len(code) != rec.CodeLength {
 		return &otpkit.ValidationError{Field: "code", Reason: fmt.Sprintf("must be exactly %d digits", rec.CodeLength)}
 	}
-	if rec.Provider != otpkit.ProviderLOX24 { // the Guard's Check minds the budget itself
+	switch {
+	case budget != errBudgetUnchecked:
+		// The store checked the budget with the ref. For LOX24 a spent
+		// budget is also what the Guard's Check would answer first.
+		if err := checkRecipient(rec.Recipient); err != nil {
+			return err
+		}
+		if budget != nil {
+			return budget
+		}
+	case rec.Provider != otpkit.ProviderLOX24: // the Guard's Check minds the budget itself
 		if err := s.guard.AllowCheck(ctx, rec.Recipient); err != nil {
 			return err
 		}
 	}
 	return s.settle(ctx, ref, rec.Recipient, rec.Provider, p.check(ctx, s, rec, code))
+}
+
+// errBudgetUnchecked is loadRef's budget answer when the store loaded the
+// ref alone.
+var errBudgetUnchecked = errors.New("verify: failure budget not checked")
+
+// loadRef returns what ref stands for at now and, when the store can check
+// the recipient's failure budget with it (RefBudgetLoader: one round trip
+// for both), the budget's answer: nil allowed, a *LimitError spent.
+// Otherwise budget is errBudgetUnchecked, and the caller asks AllowCheck.
+func (s *Service) loadRef(ctx context.Context, now time.Time, ref string) (rec RefRecord, budget, err error) {
+	if s.refBudget == nil {
+		rec, err = s.guard.store.LoadRef(ctx, now, ref)
+		return rec, errBudgetUnchecked, err
+	}
+	rec, err = s.refBudget.LoadRefAllowCheck(ctx, now, ref, storeRate(s.guard.limits.failures()))
+	var le *LimitError
+	if err != nil && errors.As(err, &le) {
+		return rec, &LimitError{Rule: le.Rule, RetryAfter: le.RetryAfter}, nil
+	}
+	return rec, nil, err
 }
 
 // checkCodeShape refuses a code that is empty, not digits or too long for

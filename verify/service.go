@@ -389,8 +389,11 @@ func (s *Service) loadRef(ctx context.Context, now time.Time, ref string) (rec R
 		return rec, errBudgetUnchecked, err
 	}
 	rec, err = s.refBudget.LoadRefAllowCheck(ctx, now, ref, storeRate(s.guard.limits.failures()))
+	if err == nil {
+		return rec, nil, nil // before le, which escapes: no allocation on the hot path
+	}
 	var le *LimitError
-	if err != nil && errors.As(err, &le) {
+	if errors.As(err, &le) {
 		return rec, &LimitError{Rule: le.Rule, RetryAfter: le.RetryAfter}, nil
 	}
 	return rec, nil, err

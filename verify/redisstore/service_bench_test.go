@@ -17,8 +17,9 @@ import (
 // BenchmarkServiceCheckRedis is BenchmarkServiceCheckPaired of package
 // verify on one Redis server: per op, one Service.Check of a right Tryvox
 // code over the mock and one direct check (AllowCheck, then CheckCode), in
-// alternating order, each timed on its own. Service.Check adds the ref's
-// GET to the Guard's round trip.
+// alternating order, each timed on its own. Service.Check reads the ref with
+// the recipient's failure budget in one script (verify.RefBudgetLoader), so
+// both sides make one Redis round trip before CheckCode.
 func BenchmarkServiceCheckRedis(b *testing.B) {
 	ctx := context.Background()
 	srv := mock.NewServer()

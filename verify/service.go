@@ -134,7 +134,6 @@ func New(g *Guard, providers ...Provider) (*Service, error) {
 		return nil, &otpkit.ValidationError{Field: "providers", Reason: "are none: give at least one"}
 	}
 	s := &Service{guard: g, byName: map[otpkit.Provider]Provider{}}
-	s.refBudget, _ = g.store.(RefBudgetLoader)
 	for _, p := range providers {
 		if p == nil || !hasClient(p) {
 			return nil, &otpkit.ValidationError{Field: "providers", Reason: "contain a nil provider or client"}
@@ -147,6 +146,12 @@ func New(g *Guard, providers ...Provider) (*Service, error) {
 		}
 		s.byName[p.Name()] = p
 		s.providers = append(s.providers, p)
+		if p.Name() != otpkit.ProviderLOX24 {
+			// Only a provider's own check needs the budget before it (the
+			// Guard's Check, LOX24's, minds it itself): a LOX24-only
+			// Service reads its refs alone.
+			s.refBudget, _ = g.store.(RefBudgetLoader)
+		}
 	}
 	return s, nil
 }
@@ -358,16 +363,22 @@ func (s *Service) Check(ctx context.Context, ref, code string) error {
 		return &otpkit.ValidationError{Field: "code", Reason: fmt.Sprintf("must be exactly %d digits", rec.CodeLength)}
 	}
 	switch {
-	case budget != errBudgetUnchecked:
-		// The store checked the budget with the ref. For LOX24 a spent
-		// budget is also what the Guard's Check would answer first.
+	case budget != nil && budget != errBudgetUnchecked:
+		// The store checked the budget with the ref and it is spent. For
+		// LOX24 that is also what the Guard's Check would answer first.
 		if err := checkRecipient(rec.Recipient); err != nil {
 			return err
 		}
-		if budget != nil {
-			return budget
+		return budget
+	case rec.Provider == otpkit.ProviderLOX24:
+		// The Guard's Check minds the budget (and the recipient) itself.
+	case budget == nil:
+		// The store checked the budget with the ref: allowed. A record
+		// whose recipient AllowCheck would refuse is refused alike.
+		if err := checkRecipient(rec.Recipient); err != nil {
+			return err
 		}
-	case rec.Provider != otpkit.ProviderLOX24: // the Guard's Check minds the budget itself
+	default:
 		if err := s.guard.AllowCheck(ctx, rec.Recipient); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,17 @@ import (
 // plainStore is a Store without the optional verify.RefBudgetLoader (only
 // Store's methods are promoted), like a user's own store.
 type plainStore struct{ verify.Store }
+
+// loaderStore is a MemoryStore that counts its LoadRefAllowCheck calls.
+type loaderStore struct {
+	*verify.MemoryStore
+	calls atomic.Int32
+}
+
+func (s *loaderStore) LoadRefAllowCheck(ctx context.Context, now time.Time, ref string, failures verify.Rate) (verify.RefRecord, error) {
+	s.calls.Add(1)
+	return s.MemoryStore.LoadRefAllowCheck(ctx, now, ref, failures)
+}
 
 // stoppedClock is a Guard clock that moves only when told.
 type stoppedClock struct {
@@ -43,7 +55,7 @@ func (c *stoppedClock) Advance(d time.Duration) {
 func TestServiceCheckBudgetWithAndWithoutRefBudgetLoader(t *testing.T) {
 	var _ verify.RefBudgetLoader = verify.NewMemoryStore()
 	stores := map[string]func() verify.Store{
-		"RefBudgetLoader": func() verify.Store { return verify.NewMemoryStore() },
+		"RefBudgetLoader": func() verify.Store { return &loaderStore{MemoryStore: verify.NewMemoryStore()} },
 		"two calls":       func() verify.Store { return plainStore{verify.NewMemoryStore()} },
 	}
 	for _, p := range allProviders {
@@ -57,10 +69,17 @@ func TestServiceCheckBudgetWithAndWithoutRefBudgetLoader(t *testing.T) {
 				clock := &stoppedClock{now: time.Date(2031, 3, 4, 5, 6, 7, 891_234_567, time.UTC)}
 				l := openLimits
 				l.MaxFailures, l.FailureWindow = 2, 5*time.Minute
-				g, err := verify.NewGuard(newStore(), verify.WithLimits(l), verify.WithClock(clock.Now),
+				store := newStore()
+				g, err := verify.NewGuard(store, verify.WithLimits(l), verify.WithClock(clock.Now),
 					verify.WithSecret([]byte(strings.Repeat("k", 32))))
 				require.NoError(t, err)
-				svc := newService(t, g, providerOf(p, c))
+				// p sends; a second provider makes every Service use the
+				// capability (a LOX24-only one needs no budget with its refs).
+				second := verify.Tryvox(c)
+				if p == otpkit.ProviderTryvox {
+					second = verify.LOX24(c)
+				}
+				svc := newService(t, g, providerOf(p, c), second)
 				const phone = "+4917012345678"
 				sent, err := svc.Send(ctx, &verify.SendRequest{To: phone})
 				require.NoError(t, err)
@@ -84,6 +103,9 @@ func TestServiceCheckBudgetWithAndWithoutRefBudgetLoader(t *testing.T) {
 				clock.Advance(le.RetryAfter)
 				require.NoError(t, svc.Check(ctx, sent.Ref, code), "verified once the oldest failure left the window")
 				require.ErrorIs(t, svc.Check(ctx, sent.Ref, code), otpkit.ErrNotFound, "used up")
+				if ls, ok := store.(*loaderStore); ok {
+					assert.Equal(t, int32(6), ls.calls.Load(), "every Check read its ref with the budget")
+				}
 			})
 		}
 		assert.Equal(t, retries["two calls"], retries["RefBudgetLoader"], "%s: same RetryAfter both ways", p)

@@ -53,6 +53,30 @@ func (m *MemoryStore) LoadRef(ctx context.Context, now time.Time, ref string) (R
 	return e.rec, nil
 }
 
+// LoadRefAllowCheck implements RefBudgetLoader: LoadRef and AllowCheck
+// under one lock.
+func (m *MemoryStore) LoadRefAllowCheck(ctx context.Context, now time.Time, ref string, failures Rate) (RefRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return RefRecord{}, err
+	}
+	t := now.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.refs.sweep(t)
+	e, ok := m.refs.entries[ref]
+	if !ok || t >= e.expires {
+		return RefRecord{}, otpkit.ErrNotFound
+	}
+	if e.rec.Recipient == "" || failures.Count <= 0 {
+		return e.rec, nil
+	}
+	m.sweep(t)
+	if r := m.recipients[e.rec.Recipient]; r != nil {
+		return e.rec, r.budget(t, failures)
+	}
+	return e.rec, nil
+}
+
 // DeleteRef implements RefStore.
 func (m *MemoryStore) DeleteRef(ctx context.Context, ref string) error {
 	if err := ctx.Err(); err != nil {

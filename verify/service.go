@@ -27,6 +27,9 @@ type Service struct {
 	guard     *Guard
 	providers []Provider
 	byName    map[otpkit.Provider]Provider
+	// refBudget is the Guard's store when it can load a ref and check its
+	// recipient's failure budget in one step, else nil.
+	refBudget RefBudgetLoader
 }
 
 // SendRequest asks for a code to be sent.
@@ -143,6 +146,12 @@ func New(g *Guard, providers ...Provider) (*Service, error) {
 		}
 		s.byName[p.Name()] = p
 		s.providers = append(s.providers, p)
+		if p.Name() != otpkit.ProviderLOX24 {
+			// Only a provider's own check needs the budget before it (the
+			// Guard's Check, LOX24's, minds it itself): a LOX24-only
+			// Service reads its refs alone.
+			s.refBudget, _ = g.store.(RefBudgetLoader)
+		}
 	}
 	return s, nil
 }
@@ -339,7 +348,7 @@ func (s *Service) Check(ctx context.Context, ref, code string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.guard.store.LoadRef(ctx, now, ref)
+	rec, budget, err := s.loadRef(ctx, now, ref)
 	switch {
 	case errors.Is(err, otpkit.ErrNotFound):
 		return errRefGone
@@ -353,12 +362,52 @@ func (s *Service) Check(ctx context.Context, ref, code string) error {
 	if rec.CodeLength > 0 && len(code) != rec.CodeLength {
 		return &otpkit.ValidationError{Field: "code", Reason: fmt.Sprintf("must be exactly %d digits", rec.CodeLength)}
 	}
-	if rec.Provider != otpkit.ProviderLOX24 { // the Guard's Check minds the budget itself
+	switch {
+	case budget != nil && budget != errBudgetUnchecked:
+		// The store checked the budget with the ref and it is spent. For
+		// LOX24 that is also what the Guard's Check would answer first.
+		if err := checkRecipient(rec.Recipient); err != nil {
+			return err
+		}
+		return budget
+	case rec.Provider == otpkit.ProviderLOX24:
+		// The Guard's Check minds the budget (and the recipient) itself.
+	case budget == nil:
+		// The store checked the budget with the ref: allowed. A record
+		// whose recipient AllowCheck would refuse is refused alike.
+		if err := checkRecipient(rec.Recipient); err != nil {
+			return err
+		}
+	default:
 		if err := s.guard.AllowCheck(ctx, rec.Recipient); err != nil {
 			return err
 		}
 	}
 	return s.settle(ctx, ref, rec.Recipient, rec.Provider, p.check(ctx, s, rec, code))
+}
+
+// errBudgetUnchecked is loadRef's budget answer when the store loaded the
+// ref alone.
+var errBudgetUnchecked = errors.New("verify: failure budget not checked")
+
+// loadRef returns what ref stands for at now and, when the store can check
+// the recipient's failure budget with it (RefBudgetLoader: one round trip
+// for both), the budget's answer: nil allowed, a *LimitError spent.
+// Otherwise budget is errBudgetUnchecked, and the caller asks AllowCheck.
+func (s *Service) loadRef(ctx context.Context, now time.Time, ref string) (rec RefRecord, budget, err error) {
+	if s.refBudget == nil {
+		rec, err = s.guard.store.LoadRef(ctx, now, ref)
+		return rec, errBudgetUnchecked, err
+	}
+	rec, err = s.refBudget.LoadRefAllowCheck(ctx, now, ref, storeRate(s.guard.limits.failures()))
+	if err == nil {
+		return rec, nil, nil // before le, which escapes: no allocation on the hot path
+	}
+	var le *LimitError
+	if errors.As(err, &le) {
+		return rec, &LimitError{Rule: le.Rule, RetryAfter: le.RetryAfter}, nil
+	}
+	return rec, nil, err
 }
 
 // checkCodeShape refuses a code that is empty, not digits or too long for

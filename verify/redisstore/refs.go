@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -47,14 +46,7 @@ func (s *Store) LoadRef(ctx context.Context, now time.Time, ref string) (verify.
 	if err != nil {
 		return verify.RefRecord{}, err
 	}
-	var v refValue
-	if err := json.Unmarshal(b, &v); err != nil {
-		return verify.RefRecord{}, fmt.Errorf("redisstore: a ref record that is not one: %w", err)
-	}
-	if now.UnixNano() >= v.Expires {
-		return verify.RefRecord{}, otpkit.ErrNotFound
-	}
-	return v.RefRecord, nil
+	return decodeRef(now, b)
 }
 
 // DeleteRef implements verify.RefStore: one DEL.

@@ -12,7 +12,12 @@
 //   - Every decision is one Lua script (loaded once with EVALSHA; after a
 //     SCRIPT FLUSH, a restart or a failover the NOSCRIPT answer falls back
 //     to EVAL), so on a single server Check, Issue and AllowSend are one
-//     round trip each.
+//     round trip each, and so is a Service's read of a ref with its
+//     recipient's failure budget (verify.RefBudgetLoader), the only
+//     round trip a Service.Check of a Tryvox or dotdigital code makes
+//     before the provider's. That script names the recipient's key from
+//     the ref it read, which a Cluster would refuse (another slot): there
+//     it is two commands.
 //   - A recipient's state is one hash (its code's MAC, expiry and attempts,
 //     its failures, its sends), so its decisions touch one key. The send
 //     counts of an IP address and of a number prefix are keys of their own;

@@ -10,7 +10,8 @@
 // it checks what users see: expiry, attempts, single use, the failure
 // budget, each send rule with an exact RetryAfter, and contention from two
 // Guards at once. A store that also implements the webhook deduplication
-// methods (Claim, Done, Release) has them checked too.
+// methods (Claim, Done, Release) has them checked too, and one that
+// implements verify.RefBudgetLoader must answer as LoadRef then AllowCheck.
 package storetest
 
 import (

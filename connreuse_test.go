@@ -105,9 +105,16 @@ func TestOneConnectionForSequentialCalls(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 
-	require.NoError(t, reuseCalls(c, srv, 0, 1000, nil))
+	pt := &poolTrace{}
+	require.NoError(t, reuseCalls(c, srv, 0, 1000, pt))
 
-	assert.Equal(t, 1, srv.Connections(), "1,000 sequential calls, successes and errors of all three providers")
+	// One connection, plus one for each net/http dropped after a call (see
+	// TestConcurrentCallsShareThePool), which a loaded machine makes rare.
+	n := pt.counts()
+	assert.Equal(t, n.dials, srv.Connections(), "every connection is one the transport dialed")
+	assert.LessOrEqual(t, srv.Connections(), 1+n.dropped, "1,000 sequential calls, successes and errors of all three providers: %+v", n)
+	assert.Zero(t, n.refused)
+	assert.LessOrEqual(t, n.dropped, 1000/20, "%+v", n)
 	assert.Len(t, srv.Requests(), 1000)
 }
 
@@ -122,9 +129,13 @@ func TestOneConnectionWithTheCallersHTTPClient(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 
-	require.NoError(t, reuseCalls(c, srv, 0, 200, nil))
+	pt := &poolTrace{}
+	require.NoError(t, reuseCalls(c, srv, 0, 200, pt))
 
-	assert.Equal(t, 1, srv.Connections())
+	n := pt.counts()
+	assert.LessOrEqual(t, srv.Connections(), 1+n.dropped, "%+v", n)
+	assert.Zero(t, n.refused)
+	assert.LessOrEqual(t, n.dropped, 200/20, "%+v", n)
 }
 
 // Goroutines sharing a Client share its pool. First 8 calls are held in

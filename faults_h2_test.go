@@ -160,7 +160,7 @@ func TestFaultsHTTP2(t *testing.T) {
 		}
 	})
 	// Every mode × transport × call at once, in two waves: the modes that
-	// fault every request (whose reads replay in a tight loop) last.
+	// fault every request (whose calls run longest) last.
 	var once, always []h2Fault
 	for _, f := range h2Faults() {
 		if f.readTimeout > 0 {

@@ -76,5 +76,5 @@ func (s *callState) gotConn(httptrace.GotConnInfo) {
 // cutError says why the call stopped: the server ended every request of
 // the attempt without an answer.
 func (b *replayBound) cutError() error {
-	return fmt.Errorf("no answer: the server ended %d requests in a row without one (reset or refused streams), and the retries are used up", b.cut)
+	return fmt.Errorf("the server ended %d requests in a row without an answer (a reset or refused stream, or a closed connection), and the retries are used up", b.cut)
 }

@@ -37,3 +37,23 @@ func TestReadKeepsTheCallersTrace(t *testing.T) {
 	}
 	assert.Equal(t, int32(2), got.Load(), "the caller's GotConn ran once a call")
 }
+
+// With retries off, a read whose every stream the server resets gets
+// net/http's one replay and no more: the call fails at once, not at its
+// deadline.
+func TestReadReplaysWithRetriesOff(t *testing.T) {
+	srv := newH2Server(t, h2ResetAlways)
+	c, err := otpkit.NewClient(otpkit.WithBaseURL(srv.url), otpkit.WithTryvoxKey(testTryvoxKey, testTenant),
+		otpkit.WithRetryPolicy(otpkit.RetryPolicy{}), otpkit.WithTimeout(promptly))
+	require.NoError(t, err)
+	otpkit.TrustForTest(c, srv.pool)
+	defer c.CloseIdleConnections()
+
+	_, err = c.GetStatus(context.Background(), "ver_abc123")
+	isNoAnswer(t, err)
+	assert.ErrorIs(t, err, otpkit.ErrUnavailable)
+	assert.NotErrorIs(t, err, otpkit.ErrNotSent, "the server read the requests")
+	assert.Contains(t, err.Error(), "in a row")
+	assert.LessOrEqual(t, int(srv.arrived.Load()), 2+1, "the request and net/http's replay (and one it may send as the call ends)")
+	assert.GreaterOrEqual(t, int(srv.processed.Load()), 2)
+}

@@ -391,14 +391,28 @@ type request struct {
 	write bool
 }
 
-// callState travels with an attempt's context to checkRetry.
+// callState travels with an attempt's context to checkRetry. It is that
+// context itself (the call's context plus this value), which saves the
+// allocation of a context.WithValue on every call.
 type callState struct {
+	context.Context // the call's: the caller's context with the call's timeout
+
 	write    bool // see request.write
 	attempts int
 	reached  bool // an attempt may have reached the server (anything but a refused dial or DNS failure)
+
+	replays replayBound // reads only: see replaybound.go
 }
 
 type callStateKey struct{}
+
+// Value returns s for callStateKey, else the call context's value.
+func (s *callState) Value(key any) any {
+	if _, ok := key.(callStateKey); ok {
+		return s
+	}
+	return s.Context.Value(key)
+}
 
 // bufPool recycles response buffers: a call reads its body into one and
 // decodes from it, so steady traffic allocates no new body memory.
@@ -423,8 +437,11 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	}
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	state := &callState{write: r.write}
-	reqCtx := context.WithValue(callCtx, callStateKey{}, state)
+	state := &callState{Context: callCtx, write: r.write}
+	reqCtx := context.Context(state)
+	if !r.write {
+		reqCtx = state.boundReplays(c, cancel)
+	}
 
 	var rawBody any // nil, or the encoded JSON body
 	if r.body != nil {
@@ -455,7 +472,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			c.logger.LogAttrs(ctx, slog.LevelInfo, "otpkit request",
 				slog.String("provider", string(r.provider)), slog.String("method", r.method),
 				slog.String("host", base.host), slog.String("path", base.path+r.path),
-				slog.Int("status", status), slog.Int("attempts", state.attempts),
+				slog.Int("status", status), slog.Int("attempts", state.attempts+state.replays.retries),
 				slog.Duration("duration", time.Since(start)))
 		}()
 	}
@@ -575,6 +592,10 @@ func (c *Client) transportError(ctx, callCtx context.Context, r request, timeout
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%s: %w", where, ctxErr)
 	}
+	state, _ := callCtx.Value(callStateKey{}).(*callState)
+	if state != nil && state.replays.cut > 0 {
+		return unavailableError(fmt.Errorf("%s: %w", where, state.replays.cutError()), false)
+	}
 	if callCtx.Err() != nil {
 		return unavailableError(fmt.Errorf("%s: no answer within %v: %w", where, timeout, context.DeadlineExceeded), false)
 	}
@@ -582,7 +603,6 @@ func (c *Client) transportError(ctx, callCtx context.Context, r request, timeout
 	if errors.As(err, &ue) {
 		err = ue.Err // the URL is already in where
 	}
-	state, _ := callCtx.Value(callStateKey{}).(*callState)
 	return unavailableError(fmt.Errorf("%s: %w", where, err), notSent(err) && state != nil && !state.reached)
 }
 

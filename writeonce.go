@@ -12,7 +12,8 @@ import (
 // request whose stream the server reset after it read the request, and such
 // a replay would send a message or spend an attempt a second time. Without
 // GetBody a transport can only resend a body it never started to send.
-// Reads (GET, HEAD) keep it: a replayed read does no harm.
+// Reads (GET, HEAD) keep it: a replayed read does no harm (replaybound.go
+// bounds how often).
 type onceWrites struct{ next http.RoundTripper }
 
 // RoundTrip sends req through the wrapped transport.

@@ -45,10 +45,9 @@ func (m *MemoryStore) LoadRef(ctx context.Context, now time.Time, ref string) (R
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.refs.sweep(t)
-	e, ok := m.refs.entries[ref]
-	if !ok || t >= e.expires {
-		return RefRecord{}, otpkit.ErrNotFound
+	e, err := m.liveRef(t, ref)
+	if err != nil {
+		return RefRecord{}, err
 	}
 	return e.rec, nil
 }
@@ -62,10 +61,9 @@ func (m *MemoryStore) LoadRefAllowCheck(ctx context.Context, now time.Time, ref 
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.refs.sweep(t)
-	e, ok := m.refs.entries[ref]
-	if !ok || t >= e.expires {
-		return RefRecord{}, otpkit.ErrNotFound
+	e, err := m.liveRef(t, ref)
+	if err != nil {
+		return RefRecord{}, err
 	}
 	if e.rec.Recipient == "" || failures.Count <= 0 {
 		return e.rec, nil
@@ -107,4 +105,15 @@ func (r *memRefs) sweep(t int64) {
 	if len(r.entries) == 0 {
 		r.entries = map[string]memRef{}
 	}
+}
+
+// liveRef returns ref's entry unless it is missing or expired at t (Unix
+// ns), sweeping the refs first. m.mu must be held.
+func (m *MemoryStore) liveRef(t int64, ref string) (memRef, error) {
+	m.refs.sweep(t)
+	e, ok := m.refs.entries[ref]
+	if !ok || t >= e.expires {
+		return memRef{}, otpkit.ErrNotFound
+	}
+	return e, nil
 }

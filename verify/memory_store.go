@@ -133,11 +133,7 @@ func (m *MemoryStore) Issue(ctx context.Context, now time.Time, recipient string
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweep(t)
-	r := m.recipients[recipient]
-	if r == nil {
-		r = &memRecipient{}
-		m.recipients[recipient] = r
-	}
+	r := m.recipientFor(recipient)
 	copy(r.mac[:], mac)
 	r.hasCode, r.attempts, r.expires = true, 0, t+int64(ttl)
 	r.extend(r.expires)
@@ -207,11 +203,7 @@ func (m *MemoryStore) RecordFailure(ctx context.Context, now time.Time, recipien
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweep(t)
-	r := m.recipients[recipient]
-	if r == nil {
-		r = &memRecipient{}
-		m.recipients[recipient] = r
-	}
+	r := m.recipientFor(recipient)
 	if err := r.budget(t, failures); err != nil {
 		return err
 	}
@@ -306,4 +298,15 @@ func copyMap[V any](src map[string]V) map[string]V {
 		dst[k] = v
 	}
 	return dst
+}
+
+// recipientFor returns recipient's state, made empty when it has none yet.
+// m.mu must be held.
+func (m *MemoryStore) recipientFor(recipient string) *memRecipient {
+	r := m.recipients[recipient]
+	if r == nil {
+		r = &memRecipient{}
+		m.recipients[recipient] = r
+	}
+	return r
 }

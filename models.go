@@ -207,14 +207,68 @@ func (h *HistoryEntry) UnmarshalJSON(b []byte) error {
 }
 
 // Format implements fmt.Formatter so that the code never shows in logs.
+// Nullable fields print as their values (or <nil>), not as addresses.
 func (v VerifyCode) Format(f fmt.State, verb rune) {
-	type plain VerifyCode
-	p := plain(v)
-	if p.Code != nil {
-		s := redacted
-		p.Code = &s
+	fmt.Fprintf(f, fmt.FormatString(f, verb), v.view())
+}
+
+// verifyCodeView is what a VerifyCode prints as: the code redacted, the
+// other nullable fields by value.
+type verifyCodeView struct {
+	ID               string
+	UserID           int
+	Phone            string
+	Code             any
+	CodeLength       any
+	Lang             string
+	RoutingStrategy  []RoutingStep
+	Status           VerifyCodeStatus
+	DeliveredChannel any
+	Cost             any
+	Currency         any
+	Payload          any
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	History          []historyEntryView
+	IsCodeDeleted    bool
+}
+
+// historyEntryView is what a HistoryEntry prints as inside a VerifyCode.
+type historyEntryView struct {
+	ID          string
+	Channel     Channel
+	Status      VerifyCodeStatus
+	ProcessedAt time.Time
+	ExternalID  any
+}
+
+func (v VerifyCode) view() verifyCodeView {
+	var code any
+	if v.Code != nil {
+		code = redacted
 	}
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+	var history []historyEntryView
+	if v.History != nil {
+		history = make([]historyEntryView, len(v.History))
+		for i, h := range v.History {
+			history[i] = historyEntryView{h.ID, h.Channel, h.Status, h.ProcessedAt, valueOf(h.ExternalID)}
+		}
+	}
+	return verifyCodeView{
+		ID: v.ID, UserID: v.UserID, Phone: v.Phone, Code: code, CodeLength: valueOf(v.CodeLength),
+		Lang: v.Lang, RoutingStrategy: v.RoutingStrategy, Status: v.Status,
+		DeliveredChannel: valueOf(v.DeliveredChannel), Cost: valueOf(v.Cost), Currency: valueOf(v.Currency),
+		Payload: valueOf(v.Payload), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, History: history,
+		IsCodeDeleted: v.IsCodeDeleted,
+	}
+}
+
+// valueOf is *p, or nil (printed <nil>) when p is nil.
+func valueOf[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // LogValue implements slog.LogValuer: a VerifyCode logged with slog shows

@@ -292,3 +292,19 @@ func TestVerifyCodeFormatHidesTheCode(t *testing.T) {
 	}
 	assert.Contains(t, fmt.Sprintf("%+v", req), "+491701234567", "other fields still print")
 }
+
+// A VerifyCode prints its nullable fields as values, not addresses, and
+// its code redacted.
+func TestVerifyCodePrintsValues(t *testing.T) {
+	code, length, cost, currency, ext := "482913", 6, 28, "EUR", "sms_msg_003"
+	ch := otpkit.ChannelSMS
+	vc := otpkit.VerifyCode{ID: "d7ad7539", Code: &code, CodeLength: &length, Cost: &cost, Currency: &currency,
+		DeliveredChannel: &ch, History: []otpkit.HistoryEntry{{ID: "h1", Channel: ch, ExternalID: &ext}}}
+	got := fmt.Sprintf("%+v", vc)
+	for _, want := range []string{"Code:[REDACTED]", "CodeLength:6", "Cost:28", "Currency:EUR", "DeliveredChannel:sms", "ExternalID:sms_msg_003", "Payload:<nil>"} {
+		assert.Contains(t, got, want)
+	}
+	assert.NotContains(t, got, "0x", "no pointer addresses")
+	assert.NotContains(t, got, code)
+	assert.NotContains(t, fmt.Sprintf("%v %s %#v", vc, vc, &vc), code)
+}

@@ -111,14 +111,11 @@ func runConcurrently[T any](t *testing.T, items []T, name func(T) string, f func
 // rawServer accepts connections on 127.0.0.1 and answers each request with
 // behave, byte by byte as a test wants it, broken ones included.
 type rawServer struct {
-	ln       net.Listener
 	url      string
 	behave   rawBehaviour
 	requests atomic.Int32 // requests of which at least one byte arrived
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	connServer
 }
 
 // rawBehaviour answers one request on conn. req is nil when the behaviour
@@ -133,36 +130,13 @@ func newRawServer(t *testing.T, b rawBehaviour) *rawServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s := &rawServer{ln: ln, url: "http://" + ln.Addr().String(), behave: b, conns: map[net.Conn]struct{}{}}
-	s.wg.Add(1)
-	go s.accept()
+	s := &rawServer{url: "http://" + ln.Addr().String(), behave: b}
+	s.start(ln, s.serve)
 	t.Cleanup(s.close)
 	return s
 }
 
-func (s *rawServer) accept() {
-	defer s.wg.Done()
-	for {
-		conn, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		s.conns[conn] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go s.serve(conn)
-	}
-}
-
 func (s *rawServer) serve(conn net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		conn.Close()
-		s.mu.Lock()
-		delete(s.conns, conn)
-		s.mu.Unlock()
-	}()
 	br := bufio.NewReader(conn)
 	for {
 		if _, err := br.Peek(1); err != nil {
@@ -184,32 +158,6 @@ func (s *rawServer) serve(conn net.Conn) {
 			return
 		}
 	}
-}
-
-// settle waits, up to d, until the client has closed every connection and
-// the server has read all it sent, so requests is final.
-func (s *rawServer) settle(d time.Duration) bool {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		s.mu.Lock()
-		n := len(s.conns)
-		s.mu.Unlock()
-		if n == 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// close stops accepting, cuts every connection and waits for the
-// connection goroutines.
-func (s *rawServer) close() {
-	s.ln.Close()
-	s.mu.Lock()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
 }
 
 // reset closes conn with a TCP RST instead of a FIN.

@@ -41,7 +41,6 @@ const (
 // h2Server counts the requests whose headers arrived and those it read
 // whole and then answered or reset: only the latter may have been acted on.
 type h2Server struct {
-	ln   net.Listener
 	url  string
 	pool *x509.CertPool // trusts the server's certificate
 	mode h2Mode
@@ -50,9 +49,7 @@ type h2Server struct {
 	processed atomic.Int32
 	used      atomic.Bool // the one-shot fault happened
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	connServer
 }
 
 // testCert is a self-signed ECDSA certificate for 127.0.0.1 and a pool
@@ -93,50 +90,16 @@ func newH2Server(t *testing.T, mode h2Mode) *h2Server {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{http2.NextProtoTLS}}
-	s := &h2Server{ln: tls.NewListener(ln, cfg), url: "https://" + ln.Addr().String(), pool: pool,
-		mode: mode, conns: map[net.Conn]struct{}{}}
-	s.wg.Add(1)
-	go s.accept()
+	s := &h2Server{url: "https://" + ln.Addr().String(), pool: pool, mode: mode}
+	s.start(tls.NewListener(ln, cfg), s.serve)
 	t.Cleanup(s.close)
 	return s
-}
-
-func (s *h2Server) accept() {
-	defer s.wg.Done()
-	for {
-		conn, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		s.conns[conn] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go s.serve(conn)
-	}
-}
-
-func (s *h2Server) close() {
-	s.ln.Close()
-	s.mu.Lock()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
 }
 
 // once reports whether the one-shot fault is still to happen.
 func (s *h2Server) once() bool { return s.used.CompareAndSwap(false, true) }
 
 func (s *h2Server) serve(conn net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		conn.Close()
-		s.mu.Lock()
-		delete(s.conns, conn)
-		s.mu.Unlock()
-	}()
 	tc := conn.(*tls.Conn)
 	if tc.Handshake() != nil || tc.ConnectionState().NegotiatedProtocol != http2.NextProtoTLS {
 		return

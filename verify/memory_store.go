@@ -25,10 +25,10 @@ type MemoryStore struct {
 	recipients map[string]*memRecipient
 	ips        map[string]*memCounter
 	prefixes   map[string]*memCounter
-	peak       int   // largest size of the maps since they were last rebuilt
-	nextSweep  int64 // Unix ns of the Guard's clock
-	hooks      memHooks
-	refs       memRefs
+	peak       int                 // largest size of the maps since they were last rebuilt
+	nextSweep  int64               // Unix ns of the Guard's clock
+	hooks      expiring[bool]      // webhook event id: handled (true) or claimed
+	refs       expiring[RefRecord] // the Service's refs
 }
 
 // memRecipient is a recipient's state.

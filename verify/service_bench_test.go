@@ -3,13 +3,11 @@ package verify_test
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/verify"
+	"github.com/otpkit/otpkit/verify/internal/paired"
 )
 
 // BenchmarkServiceCheck compares, side by side in one run, Service.Check of
@@ -40,80 +38,64 @@ func BenchmarkServiceCheckPaired(b *testing.B) {
 			must(b, err)
 			svc, err := verify.New(g, providerOf(name, c))
 			must(b, err)
-			checks := [2][]func(){make([]func(), b.N), make([]func(), b.N)}
+			checks := [2][]func() error{make([]func() error, b.N), make([]func() error, b.N)}
 			for i := 0; i < b.N; i++ {
 				checks[0][i] = prepareService(b, ctx, srv, svc, benchNumber(2*i))
 				checks[1][i] = prepareDirect(b, ctx, srv, c, g, name, benchNumber(2*i+1))
 			}
-			var took [2]time.Duration
-			each := [2][]time.Duration{make([]time.Duration, b.N), make([]time.Duration, b.N)}
-			runtime.GC() // the sends' garbage, collected before either side is timed
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				for k := range 2 {
-					side := (k + i) % 2
-					start := time.Now()
-					checks[side][i]()
-					d := time.Since(start)
-					took[side] += d
-					each[side][i] = d
-				}
-			}
-			b.StopTimer()
-			n := float64(b.N)
-			b.ReportMetric(float64(took[0].Nanoseconds())/n, "service-ns/check")
-			b.ReportMetric(float64(took[1].Nanoseconds())/n, "direct-ns/check")
-			b.ReportMetric(float64(took[0])/float64(took[1]), "service/direct")
-			// Medians per check too: a preemption on the busy machine lands in one
-			// check and moves the sums, not the medians.
-			p50 := [2]time.Duration{median(each[0]), median(each[1])}
-			b.ReportMetric(float64(p50[0].Nanoseconds()), "service-p50-ns/check")
-			b.ReportMetric(float64(p50[1].Nanoseconds()), "direct-p50-ns/check")
-			b.ReportMetric(float64(p50[0])/float64(p50[1]), "p50-service/direct")
+			paired.Run(b, [2]string{"service", "direct"}, checks)
 		})
 	}
 }
 
 // prepareService sends a code to to and returns its Check.
-func prepareService(b *testing.B, ctx context.Context, srv interface{ CodeFor(string) (string, bool) }, svc *verify.Service, to string) func() {
+func prepareService(b *testing.B, ctx context.Context, srv interface{ CodeFor(string) (string, bool) }, svc *verify.Service, to string) func() error {
 	s, err := svc.Send(ctx, &verify.SendRequest{To: to})
 	must(b, err)
 	code, _ := srv.CodeFor(s.ProviderID)
-	return func() { must(b, svc.Check(ctx, s.Ref, code)) }
+	return func() error { return svc.Check(ctx, s.Ref, code) }
 }
 
 // prepareDirect sends a code to to with the provider's own call (the Guard's
 // Issue for LOX24) and returns its check: AllowCheck plus the provider's
 // check call (Guard.Check for LOX24).
 func prepareDirect(b *testing.B, ctx context.Context, srv interface{ CodeFor(string) (string, bool) },
-	c *otpkit.Client, g *verify.Guard, name otpkit.Provider, to string) func() {
+	c *otpkit.Client, g *verify.Guard, name otpkit.Provider, to string) func() error {
 	switch name {
 	case otpkit.ProviderTryvox:
 		v, err := c.StartVerification(ctx, &otpkit.StartVerificationRequest{To: to, Channel: otpkit.ChannelSMS})
 		must(b, err)
 		code, _ := srv.CodeFor(v.ID)
-		return func() {
-			must(b, g.AllowCheck(ctx, to))
-			if v, err := c.CheckCode(ctx, v.ID, code); err != nil || v.Status != otpkit.VerificationApproved {
-				b.Fatal(v, err)
+		return func() error {
+			if err := g.AllowCheck(ctx, to); err != nil {
+				return err
 			}
+			if v, err := c.CheckCode(ctx, v.ID, code); err != nil || v.Status != otpkit.VerificationApproved {
+				return fmt.Errorf("CheckCode: %v, %v", v, err)
+			}
+			return nil
 		}
 	case otpkit.ProviderDotdigital:
 		st, err := c.SendCode(ctx, &otpkit.SendCodeRequest{To: to[1:]})
 		must(b, err)
 		code, _ := srv.CodeFor(st.RequestID)
-		return func() {
-			must(b, g.AllowCheck(ctx, to))
-			if st, err := c.ValidateCode(ctx, st.RequestID, code); err != nil || st.Status != otpkit.CodeVerified {
-				b.Fatal(st, err)
+		return func() error {
+			if err := g.AllowCheck(ctx, to); err != nil {
+				return err
 			}
+			if st, err := c.ValidateCode(ctx, st.RequestID, code); err != nil || st.Status != otpkit.CodeVerified {
+				return fmt.Errorf("ValidateCode: %v, %v", st, err)
+			}
+			return nil
 		}
 	}
 	code, err := g.Issue(ctx, to)
 	must(b, err)
-	return func() {
-		must(b, g.AllowCheck(ctx, to))
-		must(b, g.Check(ctx, to, code))
+	return func() error {
+		if err := g.AllowCheck(ctx, to); err != nil {
+			return err
+		}
+		return g.Check(ctx, to, code)
 	}
 }
 
@@ -200,13 +182,4 @@ func must(b *testing.B, err error) {
 	if err != nil {
 		b.Fatal(err)
 	}
-}
-
-// median is the median of d (which it sorts).
-func median(d []time.Duration) time.Duration {
-	slices.Sort(d)
-	if len(d) == 0 {
-		return 0
-	}
-	return d[len(d)/2]
 }

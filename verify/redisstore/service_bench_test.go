@@ -3,14 +3,12 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/mock"
 	"github.com/otpkit/otpkit/verify"
+	"github.com/otpkit/otpkit/verify/internal/paired"
 	"github.com/otpkit/otpkit/verify/internal/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
 )
@@ -63,40 +61,5 @@ func BenchmarkServiceCheckRedis(b *testing.B) {
 			return err
 		}
 	}
-	var took [2]time.Duration
-	each := [2][]time.Duration{make([]time.Duration, b.N), make([]time.Duration, b.N)}
-	runtime.GC()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for k := range 2 {
-			side := (k + i) % 2
-			start := time.Now()
-			if err := checks[side][i](); err != nil {
-				b.Fatal(err)
-			}
-			d := time.Since(start)
-			took[side] += d
-			each[side][i] = d
-		}
-	}
-	b.StopTimer()
-	n := float64(b.N)
-	b.ReportMetric(float64(took[0].Nanoseconds())/n, "service-ns/check")
-	b.ReportMetric(float64(took[1].Nanoseconds())/n, "direct-ns/check")
-	b.ReportMetric(float64(took[0])/float64(took[1]), "service/direct")
-	// Medians per check too: a preemption on the busy machine lands in one
-	// check and moves the sums, not the medians.
-	p50 := [2]time.Duration{median(each[0]), median(each[1])}
-	b.ReportMetric(float64(p50[0].Nanoseconds()), "service-p50-ns/check")
-	b.ReportMetric(float64(p50[1].Nanoseconds()), "direct-p50-ns/check")
-	b.ReportMetric(float64(p50[0])/float64(p50[1]), "p50-service/direct")
-}
-
-// median is the median of d (which it sorts).
-func median(d []time.Duration) time.Duration {
-	slices.Sort(d)
-	if len(d) == 0 {
-		return 0
-	}
-	return d[len(d)/2]
+	paired.Run(b, [2]string{"service", "direct"}, checks)
 }

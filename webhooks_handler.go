@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/otpkit/otpkit/internal/memdedup"
 )
 
 // Defaults of NewLOX24WebhookHandler.
@@ -116,7 +118,7 @@ func NewLOX24WebhookHandler(fn func(context.Context, *LOX24Event) error, opts ..
 		}
 	}
 	if cfg.dedup == nil {
-		cfg.dedup = newMemoryDeduper(time.Now)
+		cfg.dedup = memdedup.New(time.Now)
 	}
 	return &webhookHandler{cfg: cfg, fn: fn}
 }

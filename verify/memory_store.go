@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/otpkit/otpkit"
+	"github.com/otpkit/otpkit/internal/memdedup"
 )
 
 // sweepEvery is how often (by the Guard's clock) a MemoryStore drops the
@@ -27,7 +28,7 @@ type MemoryStore struct {
 	prefixes   map[string]*memCounter
 	peak       int                 // largest size of the maps since they were last rebuilt
 	nextSweep  int64               // Unix ns of the Guard's clock
-	hooks      expiring[bool]      // webhook event id: handled (true) or claimed
+	hooks      *memdedup.Deduper   // webhook events, under their own lock
 	refs       expiring[RefRecord] // the Service's refs
 }
 
@@ -56,6 +57,7 @@ func NewMemoryStore() *MemoryStore {
 		recipients: map[string]*memRecipient{},
 		ips:        map[string]*memCounter{},
 		prefixes:   map[string]*memCounter{},
+		hooks:      memdedup.New(time.Now),
 	}
 }
 

@@ -1,4 +1,7 @@
-package otpkit
+// Package memdedup is the in-memory record of handled LOX24 webhook events:
+// the default Deduper of otpkit's webhook handler, and the one
+// verify.MemoryStore offers. One implementation, so that both answer alike.
+package memdedup
 
 import (
 	"container/heap"
@@ -7,17 +10,18 @@ import (
 	"time"
 )
 
-// memoryDedupMax bounds the ids the in-memory Deduper keeps. Beyond it the
-// entry that would expire first is forgotten early: a flood of made-up ids
-// costs a little dedup accuracy, never unbounded memory.
-const memoryDedupMax = 1 << 20
+// Max bounds the ids a Deduper keeps. Beyond it the entry that would
+// expire first is forgotten early: a flood of made-up ids costs a little
+// dedup accuracy, never unbounded memory.
+const Max = 1 << 20
 
-// memoryDeduper is the Deduper NewLOX24WebhookHandler uses by default: one
-// process, safe for concurrent use. Every entry expires (a claim after its
-// lease, a handled id after its keep); expired entries are dropped from the
-// front of a heap ordered by expiry on every call, so memory follows the
-// live entries and pruning costs O(log n) per entry, never a scan.
-type memoryDeduper struct {
+// Deduper records webhook event ids in one process's memory (otpkit's
+// Deduper interface), safe for concurrent use. Every entry expires (a
+// claim after its lease, a handled id after its keep); expired entries are
+// dropped from the front of a heap ordered by expiry on every call, so
+// memory follows the live entries and pruning costs O(log n) per entry,
+// never a scan.
+type Deduper struct {
 	now func() time.Time
 
 	mu      sync.Mutex
@@ -31,12 +35,18 @@ type dedupEntry struct {
 	done  bool
 }
 
-func newMemoryDeduper(now func() time.Time) *memoryDeduper {
-	return &memoryDeduper{now: now, entries: map[string]dedupEntry{}}
+// New returns an empty Deduper that reads the time from now.
+func New(now func() time.Time) *Deduper {
+	return &Deduper{now: now, entries: map[string]dedupEntry{}}
 }
 
-// Claim implements Deduper.
-func (m *memoryDeduper) Claim(_ context.Context, id string, lease time.Duration) (bool, error) {
+// Claim marks id as being handled for at most lease and reports whether
+// the caller got it: false while it is claimed or once it is done. A lease
+// that is not positive claims nothing.
+func (m *Deduper) Claim(_ context.Context, id string, lease time.Duration) (bool, error) {
+	if lease <= 0 {
+		return false, nil
+	}
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -48,8 +58,8 @@ func (m *memoryDeduper) Claim(_ context.Context, id string, lease time.Duration)
 	return true, nil
 }
 
-// Done implements Deduper.
-func (m *memoryDeduper) Done(_ context.Context, id string, keep time.Duration) error {
+// Done marks id as handled and keeps the mark for keep.
+func (m *Deduper) Done(_ context.Context, id string, keep time.Duration) error {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -58,8 +68,9 @@ func (m *memoryDeduper) Done(_ context.Context, id string, keep time.Duration) e
 	return nil
 }
 
-// Release implements Deduper. A handled id stays handled.
-func (m *memoryDeduper) Release(_ context.Context, id string) error {
+// Release drops the claim on id, so that its next delivery is handled
+// again. A handled id stays handled.
+func (m *Deduper) Release(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e, ok := m.entries[id]; ok && !e.done {
@@ -68,18 +79,18 @@ func (m *memoryDeduper) Release(_ context.Context, id string) error {
 	return nil
 }
 
-func (m *memoryDeduper) setLocked(id string, e dedupEntry) {
+func (m *Deduper) setLocked(id string, e dedupEntry) {
 	m.entries[id] = e
 	m.peak = max(m.peak, len(m.entries))
 	heap.Push(&m.expiry, dedupItem{id: id, until: e.until})
-	for len(m.entries) > memoryDedupMax && m.expiry.Len() > 0 {
+	for len(m.entries) > Max && m.expiry.Len() > 0 {
 		m.dropLocked(heap.Pop(&m.expiry).(dedupItem))
 	}
 }
 
 // pruneLocked drops every entry that expired by now. A heap item whose id
 // was released or set again later is stale and only popped.
-func (m *memoryDeduper) pruneLocked(now time.Time) {
+func (m *Deduper) pruneLocked(now time.Time) {
 	for m.expiry.Len() > 0 && !m.expiry[0].until.After(now) {
 		m.dropLocked(heap.Pop(&m.expiry).(dedupItem))
 	}
@@ -92,14 +103,14 @@ func (m *memoryDeduper) pruneLocked(now time.Time) {
 	}
 }
 
-func (m *memoryDeduper) dropLocked(it dedupItem) {
+func (m *Deduper) dropLocked(it dedupItem) {
 	if e, ok := m.entries[it.id]; ok && e.until.Equal(it.until) {
 		delete(m.entries, it.id)
 	}
 }
 
-// len reports how many ids are held, for tests.
-func (m *memoryDeduper) len() (entries, items int) {
+// Len reports how many ids are held, and how many expiry items track them.
+func (m *Deduper) Len() (entries, items int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.entries), m.expiry.Len()

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -76,3 +77,54 @@ var (
 	errAttemptsUsedUp = fmt.Errorf("verify: the code's attempts are used up; send a new code: %w", otpkit.ErrMaxAttempts)
 	errNoLiveCode     = fmt.Errorf("verify: no live code for the recipient (never sent, expired or used): %w", otpkit.ErrNotFound)
 )
+
+// ErrStore is matched by every error that comes from the Store (Redis down,
+// a timeout, a script error), from the Guard and the Service alike:
+// errors.Is(err, verify.ErrStore) tells an app to alert on its store rather
+// than on a provider. The Guard fails closed on it: nothing is allowed or
+// verified without the store's answer.
+var ErrStore = errors.New("verify: store failed")
+
+// ErrSendInProgress is Service.Send's answer for an IdempotencyKey whose
+// first Send is still running (on this instance or another sharing the
+// store), or ended without a known outcome: nothing is sent for it. It
+// satisfies otpkit.ErrRateLimited; ask the client to wait for the first
+// answer rather than to send again.
+var ErrSendInProgress error = &sendInProgressError{}
+
+type sendInProgressError struct{}
+
+func (*sendInProgressError) Error() string {
+	return "verify: a send with this idempotency key is in progress or its outcome is unknown; nothing was sent again"
+}
+
+// Is matches otpkit.ErrRateLimited.
+func (*sendInProgressError) Is(target error) bool { return target == otpkit.ErrRateLimited }
+
+// storeError is an error of the store: it satisfies ErrStore and unwraps to
+// what the store returned.
+type storeError struct {
+	msg string // says what the caller was doing; never a number or a code
+	err error
+}
+
+func (e *storeError) Error() string { return e.msg + ": " + e.err.Error() }
+
+func (e *storeError) Unwrap() []error { return []error{ErrStore, e.err} }
+
+// storeFailed marks an error of the store as such (nil stays nil).
+func storeFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ErrStore) {
+		return err
+	}
+	return &storeError{msg: "verify: store failed, refusing", err: err}
+}
+
+// storeFailedAfterSend is a store failure after a provider sent a code: the
+// code is on its way but cannot be checked, and the error says so.
+func storeFailedAfterSend(p otpkit.Provider, err error) error {
+	return &storeError{msg: "verify: " + string(p) + " sent a message, but its ref could not be kept", err: err}
+}

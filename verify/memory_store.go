@@ -39,6 +39,7 @@ type memRecipient struct {
 	attempts int32
 	expires  int64 // the code's expiry, Unix ns
 	lastSend int64 // Unix ns; only meaningful when sent
+	prevSend int64 // the last send before lastSend (for RefundSend); 0: none
 	sent     bool
 	sends    window
 	failures window
@@ -110,6 +111,9 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 		m.recipients[s.Recipient] = r
 	}
 	r.failures = failures
+	if r.sent {
+		r.prevSend = r.lastSend
+	}
 	r.sent, r.lastSend = true, t
 	r.extend(t + int64(s.Interval))
 	if s.RecipientSends.Count > 0 {
@@ -123,6 +127,29 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 		m.prefixes[s.Prefix] = &memCounter{sends: pxSends.add(t, s.PrefixSends.Count), keep: t + int64(s.PrefixSends.Per)}
 	}
 	m.grew()
+	return nil
+}
+
+// RefundSend implements Store.
+func (m *MemoryStore) RefundSend(ctx context.Context, at time.Time, s SendRules) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := at.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.recipients[s.Recipient]; r != nil {
+		r.sends = r.sends.remove(t)
+		if r.sent && r.lastSend == t {
+			r.lastSend, r.sent, r.prevSend = r.prevSend, r.prevSend != 0, 0
+		}
+	}
+	if c := m.ips[s.IP]; c != nil && s.IP != "" {
+		c.sends = c.sends.remove(t)
+	}
+	if c := m.prefixes[s.Prefix]; c != nil && s.Prefix != "" {
+		c.sends = c.sends.remove(t)
+	}
 	return nil
 }
 

@@ -25,8 +25,8 @@ type Provider interface {
 	// ready checks the provider against the Service's Guard in New.
 	ready(g *Guard) error
 	// send sends a code to to (E.164 with "+") over ch (what serves
-	// returned).
-	send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale string) (providerSent, error)
+	// returned); the Service will keep it under ref.
+	send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale, ref string) (providerSent, error)
 	// check checks code for the verification of r.
 	check(ctx context.Context, s *Service, r RefRecord, code string) checkAnswer
 }
@@ -36,6 +36,11 @@ type providerSent struct {
 	id         string
 	lifetime   time.Duration
 	codeLength int
+	// subject is the recipient's pseudonym, the key of its failure budget.
+	subject string
+	// saved: the provider saved the ref itself, before its request
+	// (LOX24), also when it then returns an error.
+	saved bool
 }
 
 // checkAnswer is a provider's check in the Service's vocabulary.
@@ -97,7 +102,7 @@ func (p *tryvoxProvider) serves(ch otpkit.Channel) (otpkit.Channel, bool) {
 
 func (p *tryvoxProvider) ready(*Guard) error { return nil }
 
-func (p *tryvoxProvider) send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale string) (providerSent, error) {
+func (p *tryvoxProvider) send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale, _ string) (providerSent, error) {
 	n := s.guard.limits.CodeLength
 	if n > 8 {
 		n = providerCodeLength
@@ -112,7 +117,7 @@ func (p *tryvoxProvider) send(ctx context.Context, s *Service, to string, ch otp
 	if !v.ExpiresAt.IsZero() && !v.CreatedAt.IsZero() && v.ExpiresAt.After(v.CreatedAt) {
 		life = v.ExpiresAt.Sub(v.CreatedAt)
 	}
-	return providerSent{id: v.ID, lifetime: life, codeLength: n}, nil
+	return providerSent{id: v.ID, lifetime: life, codeLength: n, subject: s.guard.pseudonym(pseudoRecipient, to)}, nil
 }
 
 func (p *tryvoxProvider) check(ctx context.Context, _ *Service, r RefRecord, code string) checkAnswer {
@@ -123,11 +128,9 @@ func (p *tryvoxProvider) check(ctx context.Context, _ *Service, r RefRecord, cod
 	case err == nil:
 		return checkAnswer{err: fmt.Errorf("verify: tryvox answered status %q to a check: %w", v.Status, otpkit.ErrServer)}
 	case errors.Is(err, otpkit.ErrInvalidCode):
-		// Tryvox's wrong-code answer has no count; its status has. A read,
-		// retried, and only on this path.
-		if st, serr := p.c.GetStatus(ctx, r.ID); serr == nil && st.RemainingAttempts() > 0 {
-			return checkAnswer{outcome: outcomeWrong, attemptsLeft: st.RemainingAttempts(), known: true}
-		}
+		// Tryvox's wrong-code answer has no count: the ref's own count
+		// says how many are left (every check of the code went through
+		// it), without a second request.
 		return checkAnswer{outcome: outcomeWrong}
 	case errors.Is(err, otpkit.ErrMaxAttempts):
 		return checkAnswer{outcome: outcomeLocked}
@@ -162,7 +165,7 @@ func (p *dotdigitalProvider) serves(ch otpkit.Channel) (otpkit.Channel, bool) {
 
 func (p *dotdigitalProvider) ready(*Guard) error { return nil }
 
-func (p *dotdigitalProvider) send(ctx context.Context, s *Service, to string, _ otpkit.Channel, _ string) (providerSent, error) {
+func (p *dotdigitalProvider) send(ctx context.Context, s *Service, to string, _ otpkit.Channel, _, _ string) (providerSent, error) {
 	req := &otpkit.SendCodeRequest{To: strings.TrimPrefix(to, "+")}
 	life := defaultLifetime
 	if ttl := s.guard.limits.CodeTTL; ttl <= 24*time.Hour {
@@ -173,7 +176,7 @@ func (p *dotdigitalProvider) send(ctx context.Context, s *Service, to string, _ 
 	if err != nil {
 		return providerSent{}, err
 	}
-	return providerSent{id: st.RequestID, lifetime: life, codeLength: providerCodeLength}, nil
+	return providerSent{id: st.RequestID, lifetime: life, codeLength: providerCodeLength, subject: s.guard.pseudonym(pseudoRecipient, to)}, nil
 }
 
 func (p *dotdigitalProvider) check(ctx context.Context, _ *Service, r RefRecord, code string) checkAnswer {
@@ -273,31 +276,38 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func (p *lox24Provider) send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale string) (providerSent, error) {
+func (p *lox24Provider) send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale, ref string) (providerSent, error) {
 	route := p.route
 	if len(route) == 0 {
 		route = []otpkit.RoutingStep{{Channel: ch}}
 	}
-	code, err := s.guard.Issue(ctx, to)
+	subject := s.guard.pseudonym(pseudoRecipient, to)
+	code, err := s.guard.issue(ctx, subject)
 	if err != nil {
 		return providerSent{}, err // a store failure: no failover, the Guard fails closed
 	}
-	if err := s.retireLOX24Ref(ctx, to); err != nil {
+	if err := s.saveLOX24Ref(ctx, subject, ref, ch, len(code)); err != nil {
 		return providerSent{}, err
 	}
+	ps := providerSent{lifetime: s.guard.limits.CodeTTL, codeLength: len(code), subject: subject, saved: true}
 	vc, err := p.c.CreateVerifyCode(ctx, &otpkit.CreateVerifyCodeRequest{
 		Phone: to, Code: code, Lang: lox24Lang(locale), IsCodeDeleted: true, RoutingStrategy: route,
 	})
 	if err != nil {
-		return providerSent{}, err
+		if failsOver(ctx, err) {
+			// Nothing went out: the ref must not stand for a code.
+			_ = s.guard.store.DeleteRef(context.WithoutCancel(ctx), ref)
+		}
+		return ps, err
 	}
-	return providerSent{id: vc.ID, lifetime: s.guard.limits.CodeTTL, codeLength: len(code)}, nil
+	ps.id = vc.ID
+	return ps, nil
 }
 
-// check is the Guard's: the ref stands for the recipient's live code (Send
-// deleted the ref before it).
-func (p *lox24Provider) check(ctx context.Context, s *Service, r RefRecord, code string) checkAnswer {
-	return checkAnswer{outcome: outcomeGuard, err: s.guard.Check(ctx, r.Recipient, code)}
+// check is never called: the Service checks LOX24 refs with the Guard
+// (Service.checkLOX24), which counts attempts and failures itself.
+func (p *lox24Provider) check(context.Context, *Service, RefRecord, string) checkAnswer {
+	return checkAnswer{err: errors.New("verify: LOX24 codes are checked by the Guard")}
 }
 
 // lox24Lang is the LOX24 lang for a locale such as "en" or "de-AT": its

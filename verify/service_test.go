@@ -331,8 +331,8 @@ func TestServiceLockAndExpiry(t *testing.T) {
 			}
 			require.ErrorIs(t, svc.Check(ctx, sent.Ref, wrong(code)), otpkit.ErrMaxAttempts, "the 5th locks")
 			n := len(srv.Requests())
-			require.ErrorIs(t, svc.Check(ctx, sent.Ref, code), otpkit.ErrNotFound, "a locked ref is used up")
-			assert.Equal(t, n, len(srv.Requests()))
+			require.ErrorIs(t, svc.Check(ctx, sent.Ref, code), otpkit.ErrMaxAttempts, "a locked ref stays locked")
+			assert.Equal(t, n, len(srv.Requests()), "and reaches no provider")
 
 			sent, err = svc.Send(ctx, &verify.SendRequest{To: "+4917012345678"})
 			require.NoError(t, err)

@@ -28,6 +28,9 @@ import (
 // the Guard demands a secret; a store that does not implement it is taken as
 // shared.
 //
+// Recipients (and IP addresses and number prefixes) reach a Store as the
+// Guard's pseudonyms (see SendRules), never in clear.
+//
 // A Store also keeps the refs of a Service (RefStore): its records are
 // small, hold no code, and live as long as the verification they stand for.
 type Store interface {
@@ -51,6 +54,13 @@ type Store interface {
 	// answer is *InvalidCodeError with the attempts left, or
 	// otpkit.ErrMaxAttempts when none are left.
 	Check(ctx context.Context, now time.Time, recipient string, mac []byte, c CheckRules) error
+	// RefundSend takes back the send that AllowSend(ctx, at, s) recorded,
+	// from every window it counted in (the recipient's, the IP's, the
+	// prefix's, and the recipient's last send, which goes back to the one
+	// before), atomically. The Service calls it when every provider proved
+	// that nothing went out. A send that is no longer there (its window
+	// passed, Unlock) is no error.
+	RefundSend(ctx context.Context, at time.Time, s SendRules) error
 	// AllowCheck returns *LimitError RuleFailures when the recipient's
 	// failure budget is spent, and records nothing.
 	AllowCheck(ctx context.Context, now time.Time, recipient string, failures Rate) error
@@ -71,12 +81,18 @@ type Shared interface {
 
 // SendRules is one AllowSend as a Store sees it. A Rate with Count 0, an
 // empty IP or Prefix, or a zero Interval means that rule does not apply.
+//
+// Recipient, IP and Prefix are pseudonyms: the Guard hands the store an
+// HMAC under its secret of the canonical recipient, of the client's address
+// and of the number prefix, never the number or the address, so that a
+// store holds no personal data in clear. The same input always gives the
+// same pseudonym under one secret.
 type SendRules struct {
 	Recipient string
-	// IP is the client's address as the Guard normalised it (an IPv6 /64
-	// network for IPv6).
+	// IP stands for the client's address as the Guard normalised it (an
+	// IPv6 /64 network for IPv6).
 	IP string
-	// Prefix is the recipient's first Limits.PrefixDigits digits.
+	// Prefix stands for the recipient's first Limits.PrefixDigits digits.
 	Prefix string
 	// Interval is Limits.SendInterval.
 	Interval       time.Duration

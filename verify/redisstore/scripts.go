@@ -23,6 +23,12 @@ var (
 	failuresLua string
 	//go:embed release.lua
 	releaseLua string
+	//go:embed claimref.lua
+	claimRefLua string
+	//go:embed reserve.lua
+	reserveLua string
+	//go:embed settle.lua
+	settleLua string
 )
 
 // The scripts. redis.Script runs EVALSHA and falls back to EVAL on NOSCRIPT
@@ -34,6 +40,9 @@ var (
 	checkScript    = redis.NewScript(checkLua) // stands alone: the hot path
 	failuresScript = redis.NewScript(libLua + failuresLua)
 	releaseScript  = redis.NewScript(releaseLua)
+	claimRefScript = redis.NewScript(claimRefLua)
+	reserveScript  = redis.NewScript(reserveLua) // stands alone: the hot path
+	settleScript   = redis.NewScript(libLua + settleLua)
 )
 
 // nowArgs splits t into the scripts' two numbers: Unix milliseconds (floor)

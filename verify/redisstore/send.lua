@@ -6,8 +6,7 @@
 -- these keys allows it; 'peek' records nothing), roles, interval_ms,
 -- recipient count, per_ms, failure count, per_ms, IP count, per_ms,
 -- prefix count, per_ms. A count of 0 turns a rule off.
--- Returns {0, previous last send of the recipient or ''} when allowed,
--- {1, rule, at_ms, at_ns} when refused.
+-- Returns {0} when allowed, {1, rule, at_ms, at_ns} when refused.
 local mode, roles = ARGV[3], ARGV[4]
 local interval = tonumber(ARGV[5])
 local rcount, rper = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -38,12 +37,16 @@ end
 
 local no = refused(r)
 if no then return no end
-if mode ~= 'commit' then return {0, last} end
+if mode ~= 'commit' then return {0} end
 
 for k = 1, #roles do
   local role, key = string.sub(roles, k, k), KEYS[k]
   if role == 'r' then
-    if interval > 0 then redis.call('HSET', key, 'l', tstr(now)) end
+    if interval > 0 then
+      -- 'pl' keeps the send before, so that a refund can restore it.
+      if last ~= '' then redis.call('HSET', key, 'l', tstr(now), 'pl', last)
+      else redis.call('HSET', key, 'l', tstr(now)) end
+    end
     if rcount > 0 then redis.call('HSET', key, 's', wstr(wadd(logs[k], now, rcount))) end
     keep(key, math.max(interval, rcount > 0 and rper or 0))
   else
@@ -52,4 +55,4 @@ for k = 1, #roles do
     keep(key, c[2])
   end
 end
-return {0, last}
+return {0}

@@ -12,14 +12,20 @@
 //   - Every decision is one Lua script (loaded once with EVALSHA; after a
 //     SCRIPT FLUSH, a restart or a failover the NOSCRIPT answer falls back
 //     to EVAL), so on a single server Check, Issue and AllowSend are one
-//     round trip each, and so is a Service's read of a ref with its
-//     recipient's failure budget (verify.RefBudgetLoader), the only
-//     round trip a Service.Check of a Tryvox or dotdigital code makes
-//     before the provider's. That script names the recipient's key from
-//     the ref it read, which a Cluster would refuse (another slot): there
-//     it is two commands.
+//     round trip each, and so is a Service's reservation of a check
+//     (ReserveCheck: the ref's expiry and attempts and its recipient's
+//     failure budget), the only round trip a Service.Check of a Tryvox or
+//     dotdigital code makes before the provider's. That script names the
+//     recipient's key from the ref it read, which a Cluster would refuse
+//     (another slot): there it is two scripts, the ref's first, so that a
+//     ref whose attempts are used answers ErrMaxAttempts before a spent
+//     budget is looked at.
+//   - Recipients, IP addresses and prefixes reach the store as the
+//     Guard's pseudonyms (HMACs), so no key or value holds a number or an
+//     address.
 //   - A recipient's state is one hash (its code's MAC, expiry and attempts,
-//     its failures, its sends), so its decisions touch one key. The send
+//     its failures, its sends), so its decisions touch one key. A ref is a
+//     hash too (the record, its expiry, its attempts). The send
 //     counts of an IP address and of a number prefix are keys of their own;
 //     their keys carry hash tags ({recipient}, {ip}, {prefix}).
 //   - On a Cluster those three keys live in different slots, so AllowSend

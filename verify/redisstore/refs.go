@@ -172,7 +172,7 @@ func (s *Store) ClaimRef(ctx context.Context, now time.Time, ref string, r verif
 	}
 	ms, ns := nowArgs(now)
 	args := append([]any{ms, ns, millis(keyTTL(ttl))}, refFields(r, now.Add(ttl))...)
-	res, err := claimRefScript.Run(ctx, s.rdb, []string{s.refKey(ref)}, args...).Slice()
+	res, err := s.decide(ctx, claimRefScript, []string{s.refKey(ref)}, args...).Slice()
 	if err != nil {
 		return verify.RefRecord{}, false, err
 	}

@@ -21,7 +21,7 @@ func (s *Store) ReserveCheck(ctx context.Context, now time.Time, ref string, c v
 		mode = "ref"
 	}
 	ms, ns := nowArgs(now)
-	res, err := reserveScript.Run(ctx, s.rdb, []string{s.refKey(ref)},
+	res, err := s.decide(ctx, reserveScript, []string{s.refKey(ref)},
 		ms, ns, c.MaxAttempts, c.Failures.Count, millis(c.Failures.Per), mode, s.prefix).Slice()
 	if err != nil {
 		return verify.RefRecord{}, err
@@ -83,7 +83,7 @@ func (s *Store) SettleCheck(ctx context.Context, reserved time.Time, ref string,
 func (s *Store) settle(ctx context.Context, reserved time.Time, ref string, r verify.RefRecord, outcome string, c verify.CheckRules) error {
 	ms, ns := nowArgs(reserved)
 	run := func(roles string, keys ...string) error {
-		return settleScript.Run(ctx, s.rdb, keys, ms, ns, outcome, roles, c.MaxAttempts, millis(c.Failures.Per)).Err()
+		return s.decide(ctx, settleScript, keys, ms, ns, outcome, roles, c.MaxAttempts, millis(c.Failures.Per)).Err()
 	}
 	withRecipient := r.Recipient != "" && c.Failures.Count > 0 && outcome != "locked"
 	switch {

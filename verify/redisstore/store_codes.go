@@ -18,7 +18,7 @@ func (s *Store) Issue(ctx context.Context, now time.Time, recipient string, mac 
 // Check implements verify.Store: one script, one round trip.
 func (s *Store) Check(ctx context.Context, now time.Time, recipient string, mac []byte, c verify.CheckRules) error {
 	ms, ns := nowArgs(now)
-	res, err := checkScript.Run(ctx, s.rdb, []string{s.recipientKey(recipient)},
+	res, err := s.decide(ctx, checkScript, []string{s.recipientKey(recipient)},
 		ms, ns, mac, c.MaxAttempts, c.Failures.Count, millis(c.Failures.Per)).Slice()
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func (s *Store) failures(ctx context.Context, now time.Time, recipient, mode str
 		return nil
 	}
 	ms, ns := nowArgs(now)
-	res, err := failuresScript.Run(ctx, s.rdb, []string{s.recipientKey(recipient)},
+	res, err := s.decide(ctx, failuresScript, []string{s.recipientKey(recipient)},
 		ms, ns, mode, failures.Count, millis(failures.Per)).Slice()
 	if err != nil {
 		return err

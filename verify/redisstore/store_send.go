@@ -84,7 +84,7 @@ func (s *Store) send(ctx context.Context, now time.Time, r verify.SendRules, mod
 		names[i], roles[i] = k.key, k.role
 	}
 	ms, ns := nowArgs(now)
-	res, err := sendScript.Run(ctx, s.rdb, names, ms, ns, mode, string(roles), millis(r.Interval),
+	res, err := s.decide(ctx, sendScript, names, ms, ns, mode, string(roles), millis(r.Interval),
 		r.RecipientSends.Count, millis(r.RecipientSends.Per), r.Failures.Count, millis(r.Failures.Per),
 		r.IPSends.Count, millis(r.IPSends.Per), r.PrefixSends.Count, millis(r.PrefixSends.Per)).Slice()
 	if err != nil {
@@ -112,7 +112,7 @@ func (s *Store) refund(ctx context.Context, at time.Time, keys ...sendKey) error
 			args = append(args, millis(k.per))
 		}
 		args[2] = string(roles)
-		return refundScript.Run(ctx, s.rdb, names, args...).Err()
+		return s.decide(ctx, refundScript, names, args...).Err()
 	}
 	if len(keys) == 0 {
 		return nil

@@ -129,19 +129,14 @@ func keyTTL(ttl time.Duration) time.Duration {
 	return (ttl + time.Millisecond - 1) / time.Millisecond * time.Millisecond
 }
 
-// SaveRef implements verify.RefStore: DEL, HSET and PEXPIRE in one
-// transaction, one round trip.
+// SaveRef implements verify.RefStore: one script (DEL, HSET, PEXPIRE), one
+// round trip.
 func (s *Store) SaveRef(ctx context.Context, now time.Time, ref string, r verify.RefRecord, ttl time.Duration) error {
 	if ttl <= 0 {
 		return s.DeleteRef(ctx, ref)
 	}
-	key := s.refKey(ref)
-	pipe := s.rdb.TxPipeline()
-	pipe.Del(ctx, key)
-	pipe.HSet(ctx, key, refFields(r, now.Add(ttl))...)
-	pipe.PExpire(ctx, key, keyTTL(ttl))
-	_, err := pipe.Exec(ctx)
-	return err
+	args := append([]any{millis(keyTTL(ttl))}, refFields(r, now.Add(ttl))...)
+	return s.decide(ctx, saveRefScript, []string{s.refKey(ref)}, args...).Err()
 }
 
 // LoadRef implements verify.RefStore: one HGETALL.
@@ -160,9 +155,10 @@ func (s *Store) LoadRef(ctx context.Context, now time.Time, ref string) (verify.
 	return parseRef(pairs)
 }
 
-// DeleteRef implements verify.RefStore: one DEL.
+// DeleteRef implements verify.RefStore: one DEL (in a script, so that
+// WithReplicas can wait for it).
 func (s *Store) DeleteRef(ctx context.Context, ref string) error {
-	return s.rdb.Del(ctx, s.refKey(ref)).Err()
+	return s.decide(ctx, deleteScript, []string{s.refKey(ref)}).Err()
 }
 
 // ClaimRef implements verify.RefStore: one script, one round trip.

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +35,10 @@ var (
 	reserveLua string
 	//go:embed settle.lua
 	settleLua string
+	//go:embed saveref.lua
+	saveRefLua string
+	//go:embed delete.lua
+	deleteLua string
 )
 
 // The scripts. redis.Script runs EVALSHA and falls back to EVAL on NOSCRIPT
@@ -41,13 +47,15 @@ var (
 var (
 	sendScript     = once(libLua + sendLua)
 	refundScript   = once(libLua + refundLua)
-	issueScript    = redis.NewScript(libLua + issueLua) // the same MAC twice is the same state
+	issueScript    = once(libLua + issueLua)
 	checkScript    = once(checkLua)                     // stands alone: the hot path
 	failuresScript = once(libLua + failuresLua)
 	releaseScript  = redis.NewScript(releaseLua)
 	claimRefScript = once(claimRefLua)
 	reserveScript  = once(reserveLua) // stands alone: the hot path
 	settleScript   = once(libLua + settleLua)
+	saveRefScript  = once(saveRefLua)
+	deleteScript   = redis.NewScript(deleteLua) // a script only so that WithReplicas can wait for it
 )
 
 // opTTL is how long a decision's answer is kept under its operation id:
@@ -73,9 +81,89 @@ func once(body string) *redis.Script {
 }
 
 // decide runs a once script over keys with a new operation id: the same
-// id on every retry of this call, a new one on the next call.
+// id on every retry of this call, a new one on the next call. With
+// WithReplicas it waits for the replicas (see replicated). After a network
+// error on a Cluster it has the slot map reloaded, so that a promoted
+// replica is found in seconds, not at go-redis's next periodic reload.
 func (s *Store) decide(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
-	return script.Run(ctx, s.rdb, append(keys, s.opKey(keys[0])), args...)
+	keys = append(keys, s.opKey(keys[0]))
+	var cmd *redis.Cmd
+	if s.replicas > 0 {
+		cmd = s.replicated(ctx, script, keys, args...)
+	} else {
+		cmd = script.Run(ctx, s.rdb, keys, args...)
+	}
+	s.afterError(ctx, cmd.Err())
+	return cmd
+}
+
+// afterError asks a Cluster client to reload its slot map after an error
+// that is not Redis's answer (a refused or broken connection, a timeout):
+// the master it knew may be gone. go-redis itself follows MOVED and ASK.
+func (s *Store) afterError(ctx context.Context, err error) {
+	if err == nil || errors.Is(err, redis.Nil) {
+		return
+	}
+	cc, ok := s.rdb.(*redis.ClusterClient)
+	if !ok {
+		return
+	}
+	var reply redis.Error
+	if errors.As(err, &reply) && !strings.HasPrefix(err.Error(), "CLUSTERDOWN") && !strings.HasPrefix(err.Error(), "TRYAGAIN") {
+		return
+	}
+	cc.ReloadState(ctx)
+}
+
+// replicated runs script and WAIT in one pipeline, on the connection to the
+// master that holds keys[0], so that WAIT waits for this very write: fewer
+// than s.replicas acknowledgements within the timeout is an error (the
+// Guard fails closed on it; the decision may stand on the master).
+func (s *Store) replicated(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	node, err := s.master(ctx, keys[0])
+	if err != nil {
+		cmd := redis.NewCmd(ctx)
+		cmd.SetErr(err)
+		return cmd
+	}
+	run := func(eval bool) (*redis.Cmd, *redis.Cmd) {
+		pipe := node.Pipeline()
+		var cmd *redis.Cmd
+		if eval {
+			cmd = script.Eval(ctx, pipe, keys, args...)
+		} else {
+			cmd = script.EvalSha(ctx, pipe, keys, args...)
+		}
+		wait := pipe.Do(ctx, "WAIT", s.replicas, s.replicaTimeout.Milliseconds())
+		_, _ = pipe.Exec(ctx)
+		return cmd, wait
+	}
+	cmd, wait := run(false)
+	if err := cmd.Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		cmd, wait = run(true)
+	}
+	if cmd.Err() != nil {
+		return cmd
+	}
+	n, err := wait.Int64()
+	if err != nil {
+		cmd.SetErr(fmt.Errorf("redisstore: waiting for replicas: %w", err))
+	} else if n < int64(s.replicas) {
+		cmd.SetErr(fmt.Errorf("redisstore: %d of %d replicas acknowledged the write within %s (WithReplicas)", n, s.replicas, s.replicaTimeout))
+	}
+	return cmd
+}
+
+// master is the client of the master that holds key: the store's client on
+// one server (or Sentinel), the key's master on a Cluster.
+func (s *Store) master(ctx context.Context, key string) (*redis.Client, error) {
+	switch c := s.rdb.(type) {
+	case *redis.Client:
+		return c, nil
+	case *redis.ClusterClient:
+		return c.MasterForKey(ctx, key)
+	}
+	return nil, fmt.Errorf("redisstore: WithReplicas needs a *redis.Client or a *redis.ClusterClient, not a %T", s.rdb)
 }
 
 // opBytes is the randomness of an operation id: two calls never share one.

@@ -12,7 +12,7 @@ import (
 // Issue implements verify.Store: one script, one round trip.
 func (s *Store) Issue(ctx context.Context, now time.Time, recipient string, mac []byte, ttl time.Duration) error {
 	ms, ns := nowArgs(now)
-	return issueScript.Run(ctx, s.rdb, []string{s.recipientKey(recipient)}, ms, ns, mac, millis(ttl)).Err()
+	return s.decide(ctx, issueScript, []string{s.recipientKey(recipient)}, ms, ns, mac, millis(ttl)).Err()
 }
 
 // Check implements verify.Store: one script, one round trip.
@@ -64,9 +64,10 @@ func (s *Store) failures(ctx context.Context, now time.Time, recipient, mode str
 	return limit(res, now)
 }
 
-// Unlock implements verify.Store: one HDEL.
+// Unlock implements verify.Store: one HDEL (in a script, so that
+// WithReplicas can wait for it).
 func (s *Store) Unlock(ctx context.Context, recipient string) error {
-	return s.rdb.HDel(ctx, s.recipientKey(recipient), "f").Err()
+	return s.decide(ctx, deleteScript, []string{s.recipientKey(recipient)}, "f").Err()
 }
 
 // status is the first number of a script's answer (-1 when there is none).

@@ -48,7 +48,7 @@ var (
 	sendScript     = once(libLua + sendLua)
 	refundScript   = once(libLua + refundLua)
 	issueScript    = once(libLua + issueLua)
-	checkScript    = once(checkLua)                     // stands alone: the hot path
+	checkScript    = once(checkLua) // stands alone: the hot path
 	failuresScript = once(libLua + failuresLua)
 	releaseScript  = redis.NewScript(releaseLua)
 	claimRefScript = once(claimRefLua)

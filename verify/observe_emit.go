@@ -31,7 +31,10 @@ func prepare(e Event) Event {
 	if e.Op == "" {
 		e.Op = e.Kind.Op()
 	}
-	if e.Err != nil {
+	if e.Kind == EventStoreError {
+		// What the store's own error says (a key, an address) stays out.
+		e.Err = storeEventError(e.Err)
+	} else if e.Err != nil {
 		e.Err = eventError(e.Err)
 	}
 	return e

@@ -56,6 +56,7 @@ var eventMeanings = []struct {
 	{otpkit.ErrDeliveryFailed, "otpkit: delivery failed"},
 	{otpkit.ErrServer, "otpkit: server error"},
 	{otpkit.ErrInvalidRequest, "otpkit: invalid request"},
+	{otpkit.ErrNotSent, "otpkit: request not sent"},
 	{context.DeadlineExceeded, "context deadline exceeded"},
 	{context.Canceled, "context canceled"},
 }
@@ -69,9 +70,36 @@ func eventError(err error) error {
 	if e, ok := err.(*eventErr); ok {
 		return e
 	}
+	text, _ := describe(err)
+	return &eventErr{text: text, orig: err}
+}
+
+// storeEventError is eventError for an error of the Store
+// (EventStoreError): its text says so, whatever the store's own error was.
+func storeEventError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(*eventErr); ok {
+		return e
+	}
+	const prefix = "verify: store failed"
+	text, known := describe(err)
+	switch {
+	case !known:
+		text = prefix
+	case !strings.HasPrefix(text, prefix):
+		text = prefix + ": " + text
+	}
+	return &eventErr{text: text, orig: err}
+}
+
+// describe is err's event text, and whether anything but its type
+// described it.
+func describe(err error) (text string, known bool) {
 	var se *SendError
 	if errors.As(err, &se) {
-		return &eventErr{text: sendErrorText(se), orig: err}
+		return sendErrorText(se), true
 	}
 	// The Guard's own errors say nothing they should not (a rule and a
 	// wait, attempts left, a field and a fixed reason): their text stays.
@@ -80,13 +108,12 @@ func eventError(err error) error {
 	var ve *otpkit.ValidationError
 	switch {
 	case errors.As(err, &le):
-		return &eventErr{text: le.Error(), orig: err}
+		return le.Error(), true
 	case errors.As(err, &ice):
-		return &eventErr{text: ice.Error(), orig: err}
+		return ice.Error(), true
 	case errors.As(err, &ve):
-		return &eventErr{text: ve.Error(), orig: err}
+		return ve.Error(), true
 	}
-	text := ""
 	// A transport failure: whether it may have gone out is what matters.
 	if errors.Is(err, otpkit.ErrUnavailable) {
 		text = "otpkit: provider unavailable"
@@ -104,15 +131,18 @@ func eventError(err error) error {
 			text = m.text
 		}
 	}
-	if text == "" {
-		// Unknown: its type helps find it, its text may hold anything.
-		text = fmt.Sprintf("verify: %T (text withheld from events)", err)
-	}
 	var ae *otpkit.APIError
 	if errors.As(err, &ae) {
+		if text == "" {
+			text = "otpkit: provider error"
+		}
 		text += " (" + string(safeProvider(ae.Provider)) + " HTTP " + strconv.Itoa(ae.StatusCode) + ")"
 	}
-	return &eventErr{text: text, orig: err}
+	if text == "" {
+		// Its type helps find it; its text may hold anything.
+		return fmt.Sprintf("verify: %T (text withheld from events)", err), false
+	}
+	return text, true
 }
 
 // safeProvider is p when it is one of otpkit's providers, else "provider".

@@ -117,12 +117,24 @@ func TestEventErrorDescribes(t *testing.T) {
 		{&SendError{Failovers: []error{api503}, Err: &classified{errors.New(secretIP), []error{otpkit.ErrUnavailable}}},
 			"verify: send failed: otpkit: provider unavailable (may have been sent); after failing over from: otpkit: server error (tryvox HTTP 503)"},
 		{errors.New(secretNumber), "verify: *errors.errorString (text withheld from events)"},
+		{&otpkit.APIError{Provider: "acme", StatusCode: 409, Message: secretNumber}, "otpkit: provider error (provider HTTP 409)"},
 	} {
 		assert.Equal(t, c.want, eventError(c.err).Error())
 	}
 	var le *LimitError
 	require.ErrorAs(t, eventError(fmt.Errorf("wrapped: %w", &LimitError{Rule: RuleFailures})), &le)
 	assert.Equal(t, RuleFailures, le.Rule)
+
+	// A store's error says it is one, and keeps what it means.
+	for err, want := range map[error]string{
+		storeFailed(errors.New("redis: " + secretNumber)):             "verify: store failed",
+		storeFailed(fmt.Errorf("%s: %w", secretIP, context.Canceled)): "verify: store failed: context canceled",
+	} {
+		e := storeEventError(err)
+		assert.Equal(t, want, e.Error())
+		assert.ErrorIs(t, e, err)
+	}
+	assert.NoError(t, storeEventError(nil))
 }
 
 func TestEventKinds(t *testing.T) {
@@ -212,7 +224,7 @@ func TestEmitPreparesEvents(t *testing.T) {
 	assert.Equal(t, Op(""), rec.events[2].Op)
 	assert.ErrorIs(t, rec.events[0].Err, otpkit.ErrServer)
 	assertNoSecret(t, rec.events[0].Err.Error())
-	assertNoSecret(t, rec.events[1].Err.Error())
+	assert.Equal(t, "verify: store failed", rec.events[1].Err.Error())
 	assert.NoError(t, rec.events[2].Err)
 	assert.Equal(t, time.Millisecond, rec.events[0].Latency)
 	// A plain Observer gets no scope: start leaves the context as it is.

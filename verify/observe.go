@@ -198,14 +198,14 @@ func WithObserver(o Observer) GuardOption {
 	}
 }
 
-// Observers returns an Observer that hands every event to each of os in
+// Observers returns an Observer that hands every event to each of obs in
 // order, e.g. a log and OpenTelemetry at once. It is a SpanObserver when any
-// of os is: Start runs each one's Start in order, each on the context the
+// of obs is: Start runs each one's Start in order, each on the context the
 // one before returned, and End runs each one's End on the last context.
 // Nil observers are skipped.
-func Observers(os ...Observer) Observer {
+func Observers(obs ...Observer) Observer {
 	var m multiObserver
-	for _, o := range os {
+	for _, o := range obs {
 		if o == nil {
 			continue
 		}

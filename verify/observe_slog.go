@@ -64,6 +64,9 @@ func (o slogObserver) Observe(ctx context.Context, e Event) {
 	if !o.l.Enabled(ctx, level) {
 		return
 	}
+	// prepare again (a no-op for an Event from a Guard): an app's own call
+	// of Observe may carry a raw error.
+	e = prepare(e)
 	msg := "verify: unknown event"
 	if int(e.Kind) < len(slogMessages) && slogMessages[e.Kind] != "" {
 		msg = slogMessages[e.Kind]
@@ -89,9 +92,7 @@ func (o slogObserver) Observe(ctx context.Context, e Event) {
 		a = append(a, slog.Duration("latency", e.Latency))
 	}
 	if e.Err != nil {
-		// eventError again (a no-op for an Event from a Guard): an app's
-		// own call of Observe may carry a raw error.
-		a = append(a, slog.String("err", eventError(e.Err).Error()))
+		a = append(a, slog.String("err", e.Err.Error()))
 	}
 	o.l.LogAttrs(ctx, level, msg, a...)
 }

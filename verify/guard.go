@@ -25,6 +25,8 @@ type Guard struct {
 	secret []byte
 	clock  func() time.Time
 	macs   sync.Pool // of HMAC-SHA256 states under secret: a check makes none
+
+	observer Observer // WithObserver; nil: nothing observed (observe.go, observe_emit.go)
 }
 
 // GuardOption configures a Guard in NewGuard.

@@ -40,11 +40,12 @@ func (e *eventErr) As(target any) bool {
 
 // eventMeanings are the sentinels an event's error is described by, the
 // most telling first; the first one the error matches gives its text.
-// (ErrStore, once it exists, belongs first: "verify: store failed".)
 var eventMeanings = []struct {
 	sentinel error
 	text     string
 }{
+	{ErrStore, "verify: store failed"},
+	{ErrSendInProgress, "verify: a send with this idempotency key is in progress"},
 	{otpkit.ErrMissingCredentials, "otpkit: missing credentials (not sent)"},
 	{otpkit.ErrMaxAttempts, "verify: the code's attempts are used up"},
 	{otpkit.ErrInvalidCode, "verify: invalid code"},
@@ -84,7 +85,12 @@ func storeEventError(err error) error {
 		return e
 	}
 	const prefix = "verify: store failed"
-	text, known := describe(err)
+	inner := err
+	var se *storeError
+	if errors.As(err, &se) {
+		inner = se.err // what the store's error means beyond being one
+	}
+	text, known := describe(inner)
 	switch {
 	case !known:
 		text = prefix

@@ -46,7 +46,19 @@ const providerMaxAttempts = 5
 // Limits.MaxFailures times. A wrong code costs one store round trip and one
 // provider request; a right code two round trips. A store failure is an
 // error satisfying ErrStore, never a verified code.
+//
+// With WithObserver, a Check is one operation (a span) with one final
+// event: verified, wrong code, locked, expired, refused or failed.
 func (s *Service) Check(ctx context.Context, ref, code string) error {
+	ctx = s.guard.start(ctx, OpCheck)
+	var ev Event
+	err := s.check(ctx, ref, code, &ev)
+	s.guard.finishCheck(ctx, ev, err)
+	return err
+}
+
+// check is Check; ev gets what the final event says.
+func (s *Service) check(ctx context.Context, ref, code string, ev *Event) error {
 	if ref == "" {
 		return &otpkit.ValidationError{Field: "ref", Reason: "is empty"}
 	}
@@ -57,7 +69,10 @@ func (s *Service) Check(ctx context.Context, ref, code string) error {
 		return errRefGone
 	}
 	if lox24Ref(ref) {
-		return s.checkLOX24(ctx, ref, code)
+		ev.Provider = otpkit.ProviderLOX24
+		err := s.checkLOX24(ctx, ref, code)
+		s.observeStore(ctx, OpCheck, err)
+		return err
 	}
 	now, err := s.guard.now()
 	if err != nil {
@@ -75,8 +90,11 @@ func (s *Service) Check(ctx context.Context, ref, code string) error {
 		case errors.Is(err, otpkit.ErrMaxAttempts):
 			return errAttemptsUsedUp
 		}
-		return storeFailed(err)
+		err = storeFailed(err)
+		s.observeStore(ctx, OpCheck, err)
+		return err
 	}
+	ev.Provider, ev.Channel = rec.Provider, rec.Channel
 	p := s.byName[rec.Provider]
 	var answer checkAnswer
 	switch {
@@ -85,9 +103,13 @@ func (s *Service) Check(ctx context.Context, ref, code string) error {
 	case rec.CodeLength > 0 && len(code) != rec.CodeLength:
 		answer.err = &otpkit.ValidationError{Field: "code", Reason: fmt.Sprintf("must be exactly %d digits", rec.CodeLength)}
 	default:
+		t := s.guard.stopwatch()
 		answer = p.check(ctx, s, rec, code)
+		ev.Latency = lap(t)
 	}
-	return s.settle(ctx, now, ref, rec, rules, answer)
+	err = s.settle(ctx, now, ref, rec, rules, answer)
+	s.observeStore(ctx, OpCheck, err)
+	return err
 }
 
 // settle turns a provider's verdict into Check's answer and settles the

@@ -40,10 +40,25 @@ const maxIdempotencyKey = 255
 // With req.IdempotencyKey, a repeated Send sends nothing (see SendRequest).
 // A store failure is an error satisfying ErrStore; when it comes after a
 // provider sent, its text says that a message was sent.
+//
+// With WithObserver, a Send is one operation (a span, with the provider
+// calls as children when the Client's transport is instrumented): a
+// failover event per provider that failed over, and one final event.
 func (s *Service) Send(ctx context.Context, req *SendRequest) (*Sent, error) {
+	ctx = s.guard.start(ctx, OpSend)
+	var ev Event
+	sent, err := s.send(ctx, req, &ev)
+	s.guard.finishSend(ctx, ev, err)
+	return sent, err
+}
+
+// send is Send; ev gets what the final event says (the provider whose call
+// ended the send, its channel and latency).
+func (s *Service) send(ctx context.Context, req *SendRequest, ev *Event) (*Sent, error) {
 	if err := checkSendRequest(req); err != nil {
 		return nil, err
 	}
+	ev.Channel = req.Channel
 	type step struct {
 		p  Provider
 		ch otpkit.Channel
@@ -59,27 +74,39 @@ func (s *Service) Send(ctx context.Context, req *SendRequest) (*Sent, error) {
 	}
 	idem, replay, err := s.claimIdempotency(ctx, req)
 	if replay != nil || err != nil {
+		if replay != nil {
+			ev.Provider, ev.Channel = replay.Provider, replay.Channel
+		}
+		s.observeStore(ctx, OpSend, err)
 		return replay, err
 	}
 	ticket, err := s.guard.allowSend(ctx, req.To, req.IP)
 	if err != nil {
+		s.observeStore(ctx, OpSend, err)
 		idem.release(ctx)
 		return nil, err
 	}
 	var failovers []error
 	for _, st := range plan {
 		ref := newRef(st.p.Name())
+		t := s.guard.stopwatch()
 		ps, err := st.p.send(ctx, s, req.To, st.ch, req.Locale, ref)
+		latency := lap(t)
 		if err != nil {
 			err = fmt.Errorf("verify: %s: %w", st.p.Name(), err)
 			if failsOver(ctx, err) {
+				s.guard.emit(ctx, Event{Kind: EventFailover, Op: OpSend, Provider: st.p.Name(), Channel: st.ch, Latency: latency, Err: err})
 				failovers = append(failovers, err)
 				continue
 			}
+			ev.Provider, ev.Channel, ev.Latency = st.p.Name(), st.ch, latency
+			s.observeStore(ctx, OpSend, err)
 			return nil, s.sendFailed(ctx, ticket, idem, failovers, err, st.p.Name(), st.ch, ref, ps)
 		}
+		ev.Provider, ev.Channel, ev.Latency = st.p.Name(), st.ch, latency
 		sent, err := s.keep(ctx, st.p.Name(), st.ch, ref, ps)
 		if err != nil {
+			s.observeStore(ctx, OpSend, err)
 			return nil, err // the key stays claimed: a message went out
 		}
 		sent.Failovers = failovers
@@ -88,9 +115,17 @@ func (s *Service) Send(ctx context.Context, req *SendRequest) (*Sent, error) {
 	}
 	idem.release(ctx)
 	if err := s.guard.refundSend(ctx, ticket); err != nil {
+		s.observeStore(ctx, OpSend, err)
 		return nil, &SendError{Failovers: append(failovers, err)}
 	}
 	return nil, &SendError{Failovers: failovers}
+}
+
+// observeStore reports err as a store error event when it is one.
+func (s *Service) observeStore(ctx context.Context, op Op, err error) {
+	if err != nil && s.guard.observing() && errors.Is(err, ErrStore) {
+		s.guard.emit(ctx, Event{Kind: EventStoreError, Op: op, Err: err})
+	}
 }
 
 // sendFailed is Send's answer when a provider's error ended the send without

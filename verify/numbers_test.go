@@ -129,7 +129,9 @@ func spellings(e example) (sp [][2]string, garbled bool) {
 		{"+" + cc + " / " + nsn, strings.ToLower(e.region)}, // slashed
 	}
 	if back, err := phonenumbers.Parse(national, e.region); err != nil || phonenumbers.Format(back, phonenumbers.E164) != e.want.E164 {
-		return slices.DeleteFunc(sp, func(s [2]string) bool { return strings.Contains(s[0], national) || s[0] == strings.ReplaceAll(national, " ", ".") }), true
+		return slices.DeleteFunc(sp, func(s [2]string) bool {
+			return strings.Contains(s[0], national) || s[0] == strings.ReplaceAll(national, " ", ".")
+		}), true
 	}
 	return sp, false
 }

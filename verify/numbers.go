@@ -129,6 +129,10 @@ var fromLib = map[phonenumbers.PhoneNumberType]NumberType{
 // brackets, even in full-width characters (3 bytes each), fits.
 const maxNumberInput = 100
 
+// maxE164Digits is the most digits an E.164 number has, country code
+// included.
+const maxE164Digits = 15
+
 // nonGeoRegion is libphonenumber's region of non-geographic country codes.
 const nonGeoRegion = "001"
 
@@ -143,9 +147,10 @@ const nonGeoRegion = "001"
 //   - national forms, read in region (ISO 3166-1 alpha-2, any case):
 //     "0170 1234567" with region "DE";
 //   - any of them spaced, dashed, dotted, slashed or bracketed, and in
-//     full-width or other Unicode digits ("＋４９ １７０ …").
+//     full-width ("＋４９ １７０ …") or Arabic-Indic digits.
 //
-// Letters (vanity numbers, "tel:" URIs, extensions) are refused. A number
+// Letters (vanity numbers, "tel:" URIs, extensions) and digits of other
+// scripts are refused. A number
 // that libphonenumber's numbering data does not hold valid (a wrong length,
 // an unassigned range, an unknown country code) is refused too. Every
 // refusal is a *otpkit.ValidationError that says what is wrong but never
@@ -169,34 +174,43 @@ func ParseNumber(s, region string) (Number, error) {
 	case !utf8.ValidString(s):
 		return bad("is not UTF-8")
 	}
-	plus, digits := false, 0
+	// libphonenumber gets the digits in ASCII, whatever script they came in
+	// (it reads some others itself, but not the same ones everywhere).
+	var in, digits strings.Builder
+	plus := false
 	for _, r := range s {
+		if d, ok := asciiDigit(r); ok {
+			in.WriteByte(d)
+			digits.WriteByte(d)
+			continue
+		}
 		switch {
 		case unicode.IsDigit(r):
-			digits++
+			return bad("has digits of a script other than 0-9, full-width or Arabic-Indic")
 		case r == '+' || r == '＋':
-			if plus || digits > 0 {
+			if plus || digits.Len() > 0 {
 				return bad("may have one + only, before the digits")
 			}
 			plus = true
 		case !numberPunctuation(r):
 			return bad("may hold only digits, one leading +, spaces and - . / ( ) [ ] ~")
 		}
+		in.WriteRune(r)
 	}
-	if digits == 0 {
+	if digits.Len() == 0 {
 		return bad("has no digits")
 	}
 	// "00" is the international prefix of most of the world (ITU-T E.164
 	// recommends it): without a region to read a national number in, or
 	// when region's reading fails, it stands for "+".
 	var intl string
-	if d := phonenumbers.NormalizeDigitsOnly(s); !plus && strings.HasPrefix(d, "00") {
+	if d := digits.String(); !plus && strings.HasPrefix(d, "00") {
 		intl = "+" + d[2:]
 	}
 	if region == "" && !plus && intl == "" {
 		return bad("is national: give it with + and its country code, or give its region")
 	}
-	n, err := parseValid(s, region)
+	n, err := parseValid(in.String(), region)
 	if err != nil && intl != "" {
 		if n2, err2 := parseValid(intl, ""); err2 == nil {
 			n, err = n2, nil
@@ -237,12 +251,30 @@ func parseValid(s, region string) (Number, error) {
 		}
 		return Number{}, errors.New("is not a number in its country's numbering plan (no such range)")
 	}
+	e164 := phonenumbers.Format(pn, phonenumbers.E164)
+	if len(e164) > 1+maxE164Digits {
+		// libphonenumber allows a few German fixed lines one digit more;
+		// a recipient is E.164, as the Guard and the providers want it.
+		return Number{}, errors.New("is longer than the 15 digits E.164 allows")
+	}
 	return Number{
-		E164:        phonenumbers.Format(pn, phonenumbers.E164),
+		E164:        e164,
 		Region:      phonenumbers.GetRegionCodeForNumber(pn),
 		CountryCode: int(pn.GetCountryCode()),
 		Type:        fromLib[phonenumbers.GetNumberType(pn)],
 	}, nil
+}
+
+// asciiDigit returns the ASCII form of a digit in ASCII, in full width
+// (what Japanese, Chinese and Korean input methods type) or in Arabic-Indic
+// or Eastern Arabic-Indic script.
+func asciiDigit(r rune) (byte, bool) {
+	for _, zero := range [...]rune{'0', '０', '٠', '۰'} {
+		if r >= zero && r <= zero+9 {
+			return byte('0' + r - zero), true
+		}
+	}
+	return 0, false
 }
 
 // numberPunctuation reports whether r is one of the separators people

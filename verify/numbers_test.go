@@ -116,14 +116,15 @@ func spellings(e example) (sp [][2]string, garbled bool) {
 	nsn := phonenumbers.GetNationalSignificantNumber(e.pn)
 	cc := strconv.Itoa(int(e.pn.GetCountryCode()))
 	sp = [][2]string{
-		{e.want.E164, ""},                                   // E.164
-		{intl, ""},                                          // +49 30 123456
-		{strings.ReplaceAll(intl, " ", "-"), ""},            // dashed
-		{"00" + cc + " " + nsn, ""},                         // 00 without a region
-		{"00 " + cc + " " + nsn, e.region},                  // 00 with one (011 in the US, 0011 in AU)
-		{national, e.region},                                // 030 123456, (201) 555-0123
-		{strings.ReplaceAll(national, " ", "."), e.region},  // dotted
-		{national, strings.ToLower(e.region)},               // region in any case
+		{e.want.E164, ""},                                  // E.164
+		{intl, ""},                                         // +49 30 123456
+		{strings.ReplaceAll(intl, " ", "-"), ""},           // dashed
+		{"00" + cc + " " + nsn, ""},                        // 00 without a region
+		{"00 " + cc + " " + nsn, e.region},                 // 00 with one (011 in the US, 0011 in AU)
+		{national, e.region},                               // 030 123456, (201) 555-0123
+		{strings.ReplaceAll(national, " ", "."), e.region}, // dotted
+		{national, strings.ToLower(e.region)},              // region in any case
+		{fullWidth("00" + cc + " " + nsn), ""},
 		{fullWidth(intl), ""},                               // ＋４９ ３０ …
 		{"(+" + cc + ") " + nsn, ""},                        // bracketed country code
 		{"+" + cc + " / " + nsn, strings.ToLower(e.region)}, // slashed
@@ -153,7 +154,7 @@ func fullWidth(s string) string {
 
 // TestParseNumberAgreesWithLibphonenumbersExamples parses every example
 // number libphonenumber has, of every type in every region (about 1,300),
-// in eleven spellings each, and expects the example's own E.164 form,
+// in twelve spellings each, and expects the example's own E.164 form,
 // region and type.
 func TestParseNumberAgreesWithLibphonenumbersExamples(t *testing.T) {
 	rows, skipped := examples(t)
@@ -220,7 +221,8 @@ func TestParseNumberSpellingsOfOneNumber(t *testing.T) {
 		{"011 49 170 12345678", "US"}, {"0170 12345678", "DE"}, {"(0170) 123 456 78", "de"}, {"0170/12345678", "DE"},
 		{"＋４９ １７０ １２３４５６７８", ""}, {"０１７０　１２３４５６７８", "DE"}, {"+49\u00a0170\u200b12345678", ""},
 		{"+49 ‐ 170 – 12345678", ""}, {"+49 [170] 12345678", ""}, {"  +49 170 12345678  ", "FR"},
-		{"+٤٩١٧٠١٢٣٤٥٦٧٨", ""}, // Arabic-Indic digits
+		{"+٤٩١٧٠١٢٣٤٥٦٧٨", ""}, {"+۴۹۱۷۰۱۲۳۴۵۶۷۸", ""}, // Arabic-Indic and Eastern Arabic-Indic digits
+		{"００４９ １７０ １２３４５６７８", ""}, {"００４９　１７０　１２３４５６７８", "US"}, // 00 in full width
 	} {
 		got, err := verify.ParseNumber(c[0], c[1])
 		if assert.NoError(t, err, "%q in %q", c[0], c[1]) {
@@ -247,14 +249,17 @@ func TestParseNumberRefuses(t *testing.T) {
 		{"+49" + strings.Repeat(" ", 100) + "1", "", "number", "longer than"},
 		{"+49\xff170", "", "number", "UTF-8"},
 		{"+49\n17012345678", "", "number", "only digits"},
+		{"+𝟒𝟗 𝟏𝟕𝟎 𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖", "", "number", "script"}, // mathematical digits
+		{"+४९ १७० १२३४५६७८", "", "number", "script"}, // Devanagari
 		{"+999 170 12345678", "", "number", "country code"},
 		{"+49 1", "", "number", "too short"},
 		{"+49 170 1234567890123", "", "number", "too long"},
-		{"+1 555 0100 000", "", "number", ""},   // 555 is no NANP area code
-		{"+1 201 055 0123", "", "number", ""},   // an exchange cannot start with 0
-		{"+44 7 1234 5678", "", "number", ""},   // 07 1 is no UK mobile range
-		{"0000 00000000", "DE", "number", ""},   // 00 read as +: +0… is nothing
-		{"+49 0 0 0 0 0 0 0", "", "number", ""}, // zeros
+		{"+49 201 00000000000", "", "number", "15 digits"}, // valid to libphonenumber, 16 digits
+		{"+1 555 0100 000", "", "number", ""},              // 555 is no NANP area code
+		{"+1 201 055 0123", "", "number", ""},              // an exchange cannot start with 0
+		{"+44 7 1234 5678", "", "number", ""},              // 07 1 is no UK mobile range
+		{"0000 00000000", "DE", "number", ""},              // 00 read as +: +0… is nothing
+		{"+49 0 0 0 0 0 0 0", "", "number", ""},            // zeros
 	} {
 		_, err := verify.ParseNumber(c.in, c.region)
 		var ve *otpkit.ValidationError

@@ -30,7 +30,24 @@ const (
 	// within Limits.FailureWindow; sends and checks are refused until the
 	// window passes or Guard.Unlock is called.
 	RuleFailures Rule = "failures"
+	// RuleCountry: the recipient's region is not in Limits.Countries, or
+	// is in Limits.BlockedCountries. RetryAfter is 0: it will never be
+	// allowed under these Limits.
+	RuleCountry Rule = "country"
+	// RuleNumberType: Limits.NumberTypes refuses the recipient's type of
+	// number on the channel asked for (a premium-rate number; an sms to a
+	// fixed line). RetryAfter is 0: it will never be allowed under these
+	// Limits, though another channel may be.
+	RuleNumberType Rule = "number_type"
+	// RuleConversion: too few of the recent sends to the recipient's
+	// country or number prefix were verified (Limits.ConversionFloor within
+	// Limits.ConversionWindow), the mark of SMS pumping.
+	RuleConversion Rule = "conversion"
 )
+
+// permanent reports whether r refuses whatever the time: a rule on the
+// number itself.
+func (r Rule) permanent() bool { return r == RuleCountry || r == RuleNumberType }
 
 // LimitError is a request a Guard refused because a rule does not allow it
 // now. It satisfies errors.Is(err, otpkit.ErrRateLimited).
@@ -41,12 +58,16 @@ type LimitError struct {
 	Rule Rule
 	// RetryAfter is exact: the same request made RetryAfter later (by the
 	// Guard's clock) is allowed, if nothing else changed in between. When
-	// several rules refuse, it waits for the last of them.
+	// several rules refuse, it waits for the last of them. It is 0 for
+	// RuleCountry and RuleNumberType: waiting will not help.
 	RetryAfter time.Duration
 }
 
 // Error names the rule and the wait, never the recipient.
 func (e *LimitError) Error() string {
+	if e.RetryAfter == 0 && e.Rule.permanent() {
+		return fmt.Sprintf("verify: refused by rule %s; the number is not allowed", e.Rule)
+	}
 	return fmt.Sprintf("verify: refused by rule %s; retry after %s", e.Rule, e.RetryAfter)
 }
 

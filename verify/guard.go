@@ -24,7 +24,9 @@ type Guard struct {
 	limits Limits
 	secret []byte
 	clock  func() time.Time
-	macs   sync.Pool // of HMAC-SHA256 states under secret: a check makes none
+	// conversion is the conversion guard's rules as stores get them.
+	conversion ConversionRules
+	macs       sync.Pool // of HMAC-SHA256 states under secret: a check makes none
 
 	observer Observer // WithObserver; nil: nothing observed (observe.go, observe_emit.go)
 }
@@ -88,6 +90,7 @@ func NewGuard(store Store, opts ...GuardOption) (*Guard, error) {
 		return nil, err
 	}
 	g.limits = l
+	g.conversion = l.conversionRules()
 	if g.secret == nil {
 		if s, ok := store.(Shared); !ok || s.Shared() {
 			return nil, &otpkit.ValidationError{Field: "secret",
@@ -154,22 +157,40 @@ func (g *Guard) allowSend(ctx context.Context, recipient, ip string) (sendTicket
 		return sendTicket{}, err
 	}
 	s := SendRules{
-		Recipient:      g.pseudonym(pseudoRecipient, recipient),
-		RecipientSends: storeRate(g.limits.RecipientSends),
-		IPSends:        storeRate(g.limits.IPSends),
-		PrefixSends:    storeRate(g.limits.PrefixSends),
-		Failures:       storeRate(g.limits.failures()),
+		Recipient: g.pseudonym(pseudoRecipient, recipient),
+		Failures:  storeRate(g.limits.failures()),
 	}
+	if g.limits.safeListed(recipient) {
+		// No send limit for a safe-listed number; the failure budget
+		// holds (AllowSend refuses a spent one).
+		return sendTicket{at: now, rules: s}, g.answer(g.store.AllowSend(ctx, now, s))
+	}
+	s.RecipientSends = storeRate(g.limits.RecipientSends)
+	s.IPSends = storeRate(g.limits.IPSends)
+	s.PrefixSends = storeRate(g.limits.PrefixSends)
 	if g.limits.SendInterval > 0 {
 		s.Interval = g.limits.SendInterval
 	}
 	if ipk != "" && s.IPSends.Count > 0 {
 		s.IP = g.pseudonym(pseudoIP, ipk)
 	}
-	if s.PrefixSends.Count > 0 && recipient[0] == '+' {
-		s.Prefix = g.pseudonym(pseudoPrefix, prefixOf(recipient, g.limits.PrefixDigits))
+	if recipient[0] == '+' {
+		s.Conversion = g.conversion
+		if s.Conversion.on() {
+			s.Country = countryOf(recipient)
+		}
+		if s.PrefixSends.Count > 0 || s.Conversion.MinPrefixSends > 0 {
+			s.Prefix = g.pseudonym(pseudoPrefix, prefixOf(recipient, g.limits.PrefixDigits))
+		}
 	}
-	if err := g.answer(g.store.AllowSend(ctx, now, s)); err != nil {
+	err = g.store.AllowSend(ctx, now, s)
+	var mr *MonitoredRefusal
+	if errors.As(err, &mr) {
+		// Limits.Monitor: allowed and counted; reported, not refused.
+		g.emit(ctx, Event{Kind: EventWouldRefuse, Op: OpSend, Rule: mr.Rule})
+		err = nil
+	}
+	if err := g.answer(err); err != nil {
 		return sendTicket{}, err
 	}
 	return sendTicket{at: now, rules: s}, nil
@@ -236,11 +257,15 @@ func (g *Guard) Check(ctx context.Context, recipient, code string) error {
 	if err != nil {
 		return err
 	}
-	return g.check(ctx, subject, code)
+	canonical, _ := canonicalRecipient(recipient)
+	country, prefix := g.conversionKeys(canonical)
+	return g.check(ctx, subject, code, country, prefix)
 }
 
 // check is Check for the recipient's pseudonym.
-func (g *Guard) check(ctx context.Context, subject, code string) error {
+// country and prefix are where a verified code counts in the conversion
+// guard.
+func (g *Guard) check(ctx context.Context, subject, code, country, prefix string) error {
 	if err := checkCode(code, g.limits.CodeLength); err != nil {
 		return err
 	}
@@ -248,8 +273,18 @@ func (g *Guard) check(ctx context.Context, subject, code string) error {
 	if err != nil {
 		return err
 	}
-	rules := CheckRules{MaxAttempts: g.limits.MaxAttempts, Failures: storeRate(g.limits.failures())}
+	rules := CheckRules{MaxAttempts: g.limits.MaxAttempts, Failures: storeRate(g.limits.failures()),
+		Country: country, Prefix: prefix, Conversion: g.conversion}
 	return g.answer(g.store.Check(ctx, now, subject, g.mac(subject, code), rules))
+}
+
+// conversionKeys are the conversion guard's country and prefix pseudonym of
+// a canonical recipient ("" for an e-mail address, or with the guard off).
+func (g *Guard) conversionKeys(recipient string) (country, prefix string) {
+	if !g.conversion.on() || recipient[0] != '+' || g.limits.safeListed(recipient) {
+		return "", ""
+	}
+	return countryOf(recipient), g.pseudonym(pseudoPrefix, prefixOf(recipient, g.limits.PrefixDigits))
 }
 
 // AllowCheck returns a *LimitError (RuleFailures) when the recipient's

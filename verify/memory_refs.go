@@ -119,7 +119,10 @@ func (m *MemoryStore) SettleCheck(ctx context.Context, reserved time.Time, ref s
 		if e, ok := m.refs.entries[ref]; ok {
 			e.v.Attempts = max(e.v.Attempts, c.MaxAttempts)
 		}
-	case SettleVerified, SettleGone:
+	case SettleVerified:
+		m.refs.delete(ref)
+		m.converted(t, rec.Country, rec.Prefix, c.Conversion)
+	case SettleGone:
 		m.refs.delete(ref)
 	}
 	return nil

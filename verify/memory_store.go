@@ -26,10 +26,13 @@ type MemoryStore struct {
 	recipients map[string]*memRecipient
 	ips        map[string]*memCounter
 	prefixes   map[string]*memCounter
-	peak       int                 // largest size of the maps since they were last rebuilt
-	nextSweep  int64               // Unix ns of the Guard's clock
-	hooks      *memdedup.Deduper   // webhook events, under their own lock
-	refs       expiring[RefRecord] // the Service's refs
+	// The conversion guard's counts per country and per prefix.
+	convCountries map[string]*convCounter
+	convPrefixes  map[string]*convCounter
+	peak          int                 // largest size of the maps since they were last rebuilt
+	nextSweep     int64               // Unix ns of the Guard's clock
+	hooks         *memdedup.Deduper   // webhook events, under their own lock
+	refs          expiring[RefRecord] // the Service's refs
 }
 
 // memRecipient is a recipient's state.
@@ -55,10 +58,12 @@ type memCounter struct {
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
-		recipients: map[string]*memRecipient{},
-		ips:        map[string]*memCounter{},
-		prefixes:   map[string]*memCounter{},
-		hooks:      memdedup.New(time.Now),
+		recipients:    map[string]*memRecipient{},
+		ips:           map[string]*memCounter{},
+		prefixes:      map[string]*memCounter{},
+		convCountries: map[string]*convCounter{},
+		convPrefixes:  map[string]*convCounter{},
+		hooks:         memdedup.New(time.Now),
 	}
 }
 
@@ -103,8 +108,28 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 		pxSends = pxc.sends.prune(t, s.PrefixSends.Per)
 		lim.consider(RulePrefixSends, pxSends.allowedAt(t, s.PrefixSends), t)
 	}
+	conv, monitored := s.Conversion, false
+	if conv.on() {
+		at := max(m.convCountries[s.Country].judge(t, conv, conv.MinCountrySends*isSet(s.Country)),
+			m.convPrefixes[s.Prefix].judge(t, conv, conv.MinPrefixSends*isSet(s.Prefix)))
+		switch {
+		case at <= t:
+		case conv.Monitor:
+			monitored = true
+		default:
+			lim.consider(RuleConversion, at, t)
+		}
+	}
 	if err := lim.err(t); err != nil {
 		return err
+	}
+	if conv.on() {
+		if s.Country != "" && conv.MinCountrySends > 0 {
+			convFor(m.convCountries, s.Country).slot(t, conv).sends++
+		}
+		if s.Prefix != "" && conv.MinPrefixSends > 0 {
+			convFor(m.convPrefixes, s.Prefix).slot(t, conv).sends++
+		}
 	}
 	if r == nil {
 		r = &memRecipient{}
@@ -127,6 +152,9 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 		m.prefixes[s.Prefix] = &memCounter{sends: pxSends.add(t, s.PrefixSends.Count), keep: t + int64(s.PrefixSends.Per)}
 	}
 	m.grew()
+	if monitored {
+		return &MonitoredRefusal{Rule: RuleConversion}
+	}
 	return nil
 }
 
@@ -150,7 +178,48 @@ func (m *MemoryStore) RefundSend(ctx context.Context, at time.Time, s SendRules)
 	if c := m.prefixes[s.Prefix]; c != nil && s.Prefix != "" {
 		c.sends = c.sends.remove(t)
 	}
+	if s.Conversion.on() {
+		for _, c := range []*convCounter{m.convCountries[s.Country], m.convPrefixes[s.Prefix]} {
+			if c == nil {
+				continue
+			}
+			if b := &c.buckets[t/s.Conversion.bucket()%ConversionBuckets]; b.idx == t/s.Conversion.bucket() && b.sends > 0 {
+				b.sends--
+			}
+		}
+	}
 	return nil
+}
+
+// converted counts a verified code at t for country and prefix.
+func (m *MemoryStore) converted(t int64, country, prefix string, conv ConversionRules) {
+	if !conv.on() {
+		return
+	}
+	if country != "" && conv.MinCountrySends > 0 {
+		convFor(m.convCountries, country).slot(t, conv).verified++
+	}
+	if prefix != "" && conv.MinPrefixSends > 0 {
+		convFor(m.convPrefixes, prefix).slot(t, conv).verified++
+	}
+}
+
+// convFor returns k's counter in counters, made when it has none.
+func convFor(counters map[string]*convCounter, k string) *convCounter {
+	c := counters[k]
+	if c == nil {
+		c = &convCounter{}
+		counters[k] = c
+	}
+	return c
+}
+
+// isSet is 1 for a key that is set, 0 for "" (its level is then off).
+func isSet(k string) int {
+	if k == "" {
+		return 0
+	}
+	return 1
 }
 
 // Issue implements Store.
@@ -195,6 +264,7 @@ func (m *MemoryStore) Check(ctx context.Context, now time.Time, recipient string
 	}
 	if hmac.Equal(r.mac[:], mac) {
 		r.hasCode, r.mac = false, [32]byte{}
+		m.converted(t, c.Country, c.Prefix, c.Conversion)
 		return nil
 	}
 	r.attempts++
@@ -310,6 +380,13 @@ func (m *MemoryStore) sweep(t int64) {
 	for k, c := range m.prefixes {
 		if c.keep <= t {
 			delete(m.prefixes, k)
+		}
+	}
+	for _, counters := range []map[string]*convCounter{m.convCountries, m.convPrefixes} {
+		for k, c := range counters {
+			if c.keep <= t {
+				delete(counters, k)
+			}
 		}
 	}
 	if n := len(m.recipients) + len(m.ips) + len(m.prefixes); n < m.peak/4 {

@@ -24,11 +24,21 @@ type Provider interface {
 	serves(ch otpkit.Channel) (otpkit.Channel, bool)
 	// ready checks the provider against the Service's Guard in New.
 	ready(g *Guard) error
-	// send sends a code to to (E.164 with "+") over ch (what serves
-	// returned); the Service will keep it under ref.
-	send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale, ref string) (providerSent, error)
+	// send sends a code as o says.
+	send(ctx context.Context, s *Service, o outgoing) (providerSent, error)
 	// check checks code for the verification of r.
 	check(ctx context.Context, s *Service, r RefRecord, code string) checkAnswer
+}
+
+// outgoing is one code to send through a provider.
+type outgoing struct {
+	to     string         // E.164 with "+"
+	ch     otpkit.Channel // what serves returned
+	locale string
+	ref    string // the ref the Service keeps it under
+	// country and prefix are where a verified code counts in the
+	// conversion guard (the send's SendRules).
+	country, prefix string
 }
 
 // providerSent is what a provider's send gives the Service.
@@ -102,7 +112,8 @@ func (p *tryvoxProvider) serves(ch otpkit.Channel) (otpkit.Channel, bool) {
 
 func (p *tryvoxProvider) ready(*Guard) error { return nil }
 
-func (p *tryvoxProvider) send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale, _ string) (providerSent, error) {
+func (p *tryvoxProvider) send(ctx context.Context, s *Service, o outgoing) (providerSent, error) {
+	to, ch, locale := o.to, o.ch, o.locale
 	n := s.guard.limits.CodeLength
 	if n > 8 {
 		n = providerCodeLength
@@ -165,7 +176,8 @@ func (p *dotdigitalProvider) serves(ch otpkit.Channel) (otpkit.Channel, bool) {
 
 func (p *dotdigitalProvider) ready(*Guard) error { return nil }
 
-func (p *dotdigitalProvider) send(ctx context.Context, s *Service, to string, _ otpkit.Channel, _, _ string) (providerSent, error) {
+func (p *dotdigitalProvider) send(ctx context.Context, s *Service, o outgoing) (providerSent, error) {
+	to := o.to
 	req := &otpkit.SendCodeRequest{To: strings.TrimPrefix(to, "+")}
 	life := defaultLifetime
 	if ttl := s.guard.limits.CodeTTL; ttl <= 24*time.Hour {
@@ -276,7 +288,8 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func (p *lox24Provider) send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale, ref string) (providerSent, error) {
+func (p *lox24Provider) send(ctx context.Context, s *Service, o outgoing) (providerSent, error) {
+	to, ch, locale, ref := o.to, o.ch, o.locale, o.ref
 	route := p.route
 	if len(route) == 0 {
 		route = []otpkit.RoutingStep{{Channel: ch}}
@@ -286,7 +299,7 @@ func (p *lox24Provider) send(ctx context.Context, s *Service, to string, ch otpk
 	if err != nil {
 		return providerSent{}, err // a store failure: no failover, the Guard fails closed
 	}
-	if err := s.saveLOX24Ref(ctx, subject, ref, ch, len(code)); err != nil {
+	if err := s.saveLOX24Ref(ctx, subject, o, len(code)); err != nil {
 		return providerSent{}, err
 	}
 	ps := providerSent{lifetime: s.guard.limits.CodeTTL, codeLength: len(code), subject: subject, saved: true}

@@ -59,8 +59,10 @@ type RefStore interface {
 type Settlement int
 
 const (
-	// SettleVerified: the right code. The failure is given back and the ref
-	// is used up (deleted).
+	// SettleVerified: the right code. The failure is given back, the ref
+	// is used up (deleted), and the code counts as verified in the
+	// conversion guard (CheckRules.Conversion; the record's Country and
+	// Prefix).
 	SettleVerified Settlement = iota + 1
 	// SettleUndo: the provider was not asked or did not answer (a provider
 	// or transport error). The attempt and the failure are given back.
@@ -91,6 +93,11 @@ type RefRecord struct {
 	// CodeLength is the number of digits of the code sent, so that a code
 	// of another length is refused without spending an attempt.
 	CodeLength int `json:"l,omitempty"`
+	// Country and Prefix are where a verified code counts in the
+	// conversion guard (see SendRules): the country, and the pseudonym of
+	// the number's prefix.
+	Country string `json:"k,omitempty"`
+	Prefix  string `json:"q,omitempty"`
 	// Attempts is how many checks of the code were reserved and not given
 	// back (ReserveCheck, SettleCheck): the store keeps it, so that
 	// Limits.MaxAttempts holds whatever provider sent the code.

@@ -25,8 +25,13 @@ type Service struct {
 
 // SendRequest asks for a code to be sent.
 type SendRequest struct {
-	// To is the recipient's phone number in E.164 with "+", e.g.
-	// +4917012345678. Each provider gets it in its own format.
+	// To is the recipient's phone number, e.g. +4917012345678; any
+	// spelling ParseNumber reads ("+49 170 1234567", "0049…", national
+	// with Region). Send canonicalises it before any rule, and each
+	// provider gets it in its own format. A number whose type or country
+	// the Limits refuse (premium rate; sms to a fixed line) is a
+	// *LimitError with RuleNumberType or RuleCountry and RetryAfter 0,
+	// before any provider is asked.
 	To string
 	// Channel is sms, voice, whatsapp or telegram; empty means each
 	// provider's default (sms for all three). Providers that cannot serve
@@ -40,6 +45,11 @@ type SendRequest struct {
 	// capitals ("DE"), or EN when LOX24 has no text in it; dotdigital's
 	// default text is English whatever it says.
 	Locale string
+	// Region is the region (ISO 3166-1 alpha-2, e.g. "DE") a national To
+	// is read in ("0170 1234567"); empty means To must be international
+	// ("+49…" or "0049…"). Send reads To with ParseNumber, so every
+	// spelling of one number is one recipient.
+	Region string
 	// IdempotencyKey, when set (at most 255 bytes), makes the Send safe to
 	// repeat: a Send with a key seen within Limits.CodeTTL, on any instance
 	// sharing the store, sends nothing and counts nothing, and returns the

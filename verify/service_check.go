@@ -78,7 +78,8 @@ func (s *Service) check(ctx context.Context, ref, code string, ev *Event) error 
 	if err != nil {
 		return err
 	}
-	rules := CheckRules{MaxAttempts: min(s.guard.limits.MaxAttempts, providerMaxAttempts), Failures: storeRate(s.guard.limits.failures())}
+	rules := CheckRules{MaxAttempts: min(s.guard.limits.MaxAttempts, providerMaxAttempts),
+		Failures: storeRate(s.guard.limits.failures()), Conversion: s.guard.conversion}
 	rec, err := s.guard.store.ReserveCheck(ctx, now, ref, rules)
 	if err != nil {
 		var le *LimitError
@@ -182,7 +183,7 @@ func (s *Service) checkLOX24(ctx context.Context, ref, code string) error {
 	case rec.CodeLength > 0 && len(code) != rec.CodeLength:
 		return &otpkit.ValidationError{Field: "code", Reason: fmt.Sprintf("must be exactly %d digits", rec.CodeLength)}
 	}
-	err = s.guard.check(ctx, rec.Recipient, code)
+	err = s.guard.check(ctx, rec.Recipient, code, rec.Country, rec.Prefix)
 	switch {
 	case errors.Is(err, otpkit.ErrNotFound):
 		_ = s.guard.store.DeleteRef(ctx, ref)

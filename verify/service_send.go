@@ -9,7 +9,6 @@ import (
 	"unicode"
 
 	"github.com/otpkit/otpkit"
-	"github.com/otpkit/otpkit/internal/rules"
 )
 
 // maxIdempotencyKey is the longest SendRequest.IdempotencyKey (stripe's
@@ -59,6 +58,23 @@ func (s *Service) send(ctx context.Context, req *SendRequest, ev *Event) (*Sent,
 		return nil, err
 	}
 	ev.Channel = req.Channel
+	n, err := ParseNumber(req.To, req.Region)
+	if err != nil {
+		var ve *otpkit.ValidationError
+		if errors.As(err, &ve) && ve.Field == "number" {
+			return nil, &otpkit.ValidationError{Field: "To", Reason: ve.Reason}
+		}
+		return nil, err
+	}
+	ev.Region = n.Region
+	if rule, refused := s.guard.limits.numberRule(n, req.Channel); refused {
+		if !s.guard.limits.Monitor {
+			return nil, &LimitError{Rule: rule} // never allowed: RetryAfter 0
+		}
+		s.guard.emit(ctx, Event{Kind: EventWouldRefuse, Op: OpSend, Channel: req.Channel, Region: n.Region, Rule: rule})
+	}
+	req = &SendRequest{To: n.E164, Channel: req.Channel, IP: req.IP, Locale: req.Locale,
+		IdempotencyKey: req.IdempotencyKey, Region: req.Region}
 	type step struct {
 		p  Provider
 		ch otpkit.Channel
@@ -90,7 +106,8 @@ func (s *Service) send(ctx context.Context, req *SendRequest, ev *Event) (*Sent,
 	for _, st := range plan {
 		ref := newRef(st.p.Name())
 		t := s.guard.stopwatch()
-		ps, err := st.p.send(ctx, s, req.To, st.ch, req.Locale, ref)
+		o := outgoing{to: req.To, ch: st.ch, locale: req.Locale, ref: ref, country: ticket.rules.Country, prefix: ticket.rules.Prefix}
+		ps, err := st.p.send(ctx, s, o)
 		latency := lap(t)
 		if err != nil {
 			err = fmt.Errorf("verify: %s: %w", st.p.Name(), err)
@@ -104,7 +121,7 @@ func (s *Service) send(ctx context.Context, req *SendRequest, ev *Event) (*Sent,
 			return nil, s.sendFailed(ctx, ticket, idem, failovers, err, st.p.Name(), st.ch, ref, ps)
 		}
 		ev.Provider, ev.Channel, ev.Latency = st.p.Name(), st.ch, latency
-		sent, err := s.keep(ctx, st.p.Name(), st.ch, ref, ps)
+		sent, err := s.keep(ctx, st.p.Name(), o, ps)
 		if err != nil {
 			s.observeStore(ctx, OpSend, err)
 			return nil, err // the key stays claimed: a message went out
@@ -154,13 +171,11 @@ func (s *Service) sendFailed(ctx context.Context, t sendTicket, idem idempotency
 	return err
 }
 
-// checkSendRequest refuses what no provider should get.
+// checkSendRequest refuses what no provider should get (To is read by
+// ParseNumber after it).
 func checkSendRequest(req *SendRequest) error {
 	if req == nil {
 		return &otpkit.ValidationError{Field: "request", Reason: "is nil"}
-	}
-	if !rules.E164(req.To) {
-		return &otpkit.ValidationError{Field: "To", Reason: "must be a phone number in E.164 with + (e.g. +4917012345678)"}
 	}
 	switch req.Channel {
 	case "", otpkit.ChannelSMS, otpkit.ChannelVoice, otpkit.ChannelWhatsApp, otpkit.ChannelTelegram:
@@ -190,8 +205,9 @@ func (s *Service) refTTL(lifetime time.Duration) time.Duration {
 // keep saves the ref of a code a provider sent (unless the provider saved
 // it before its request, as LOX24 does). The code is out: a failure here is
 // returned, never failed over.
-func (s *Service) keep(ctx context.Context, p otpkit.Provider, ch otpkit.Channel, ref string, ps providerSent) (*Sent, error) {
+func (s *Service) keep(ctx context.Context, p otpkit.Provider, o outgoing, ps providerSent) (*Sent, error) {
 	life := min(ps.lifetime, s.guard.limits.CodeTTL)
+	ref, ch := o.ref, o.ch
 	sent := &Sent{Ref: ref, Provider: p, Channel: ch, ExpiresAt: time.Now().Add(life), ProviderID: ps.id}
 	if ps.saved {
 		return sent, nil
@@ -200,7 +216,8 @@ func (s *Service) keep(ctx context.Context, p otpkit.Provider, ch otpkit.Channel
 	if err != nil {
 		return nil, storeFailedAfterSend(p, err)
 	}
-	rec := RefRecord{Provider: p, ID: ps.id, Recipient: ps.subject, Channel: ch, CodeLength: ps.codeLength}
+	rec := RefRecord{Provider: p, ID: ps.id, Recipient: ps.subject, Channel: ch, CodeLength: ps.codeLength,
+		Country: o.country, Prefix: o.prefix}
 	if err := s.guard.store.SaveRef(ctx, now, ref, rec, s.refTTL(ps.lifetime)); err != nil {
 		return nil, storeFailedAfterSend(p, err)
 	}
@@ -210,7 +227,8 @@ func (s *Service) keep(ctx context.Context, p otpkit.Provider, ch otpkit.Channel
 // saveLOX24Ref keeps the ref of a LOX24 code before its request goes out, so
 // that a code whose answer is lost can still be checked, and retires the
 // recipient's previous LOX24 ref (see retireLOX24Ref).
-func (s *Service) saveLOX24Ref(ctx context.Context, subject, ref string, ch otpkit.Channel, codeLength int) error {
+func (s *Service) saveLOX24Ref(ctx context.Context, subject string, o outgoing, codeLength int) error {
+	ref := o.ref
 	if err := s.retireLOX24Ref(ctx, subject); err != nil {
 		return err
 	}
@@ -219,7 +237,8 @@ func (s *Service) saveLOX24Ref(ctx context.Context, subject, ref string, ch otpk
 		return err
 	}
 	ttl := s.guard.limits.CodeTTL + refGrace // the Guard's code expires first, and says so
-	rec := RefRecord{Provider: otpkit.ProviderLOX24, Recipient: subject, Channel: ch, CodeLength: codeLength}
+	rec := RefRecord{Provider: otpkit.ProviderLOX24, Recipient: subject, Channel: o.ch, CodeLength: codeLength,
+		Country: o.country, Prefix: o.prefix}
 	if err := s.guard.store.SaveRef(ctx, now, ref, rec, ttl); err != nil {
 		return storeFailed(err)
 	}

@@ -45,7 +45,8 @@ type Store interface {
 	// Issue makes mac the recipient's live code until now+ttl with no
 	// attempts used, replacing any previous code. Failures stay.
 	Issue(ctx context.Context, now time.Time, recipient string, mac []byte, ttl time.Duration) error
-	// Check checks mac against the recipient's live code, in this order:
+	// Check checks mac against the recipient's live code (a verified code
+	// counts in c's conversion guard), in this order:
 	// failure budget spent (c.Failures): *LimitError RuleFailures; no live
 	// code (never issued, expired, used): otpkit.ErrNotFound; code locked
 	// (c.MaxAttempts attempts used): otpkit.ErrMaxAttempts; equal MACs
@@ -102,12 +103,25 @@ type SendRules struct {
 	// Failures is the failure budget: Limits.MaxFailures per
 	// Limits.FailureWindow.
 	Failures Rate
+	// Country is the recipient's country for the conversion guard (see
+	// ConversionRules; e.g. "DE"), empty for an e-mail address. Prefix
+	// (above) is set whenever PrefixSends or the guard's prefix level is
+	// on.
+	Country string
+	// Conversion is the conversion guard; its zero value is off.
+	Conversion ConversionRules
 }
 
-// CheckRules are the limits a Store applies in Check.
+// CheckRules are the limits a Store applies in Check (and ReserveCheck,
+// SettleCheck).
 type CheckRules struct {
 	// MaxAttempts is the attempts one code allows.
 	MaxAttempts int
 	// Failures is the failure budget.
 	Failures Rate
+	// Country and Prefix are where a verified code counts in the
+	// conversion guard (Check; SettleCheck takes them from the record).
+	Country, Prefix string
+	// Conversion is the conversion guard; its zero value is off.
+	Conversion ConversionRules
 }

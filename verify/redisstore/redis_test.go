@@ -30,7 +30,10 @@ func fillKeys(digits int) int {
 	for i := range 30 {
 		prefixes[fillRecipient(i)[1:1+digits]] = true
 	}
-	return 3*30 + len(prefixes)
+	// Per recipient its hash, its IP's log and its webhook mark; per prefix
+	// its send log and its conversion counter; one conversion counter for
+	// the country (every recipient is +49).
+	return 3*30 + 2*len(prefixes) + 1
 }
 
 // fillStore makes every kind of key the store writes, through g and s, and

@@ -38,6 +38,8 @@ func refFields(r verify.RefRecord, expires time.Time) []any {
 	add("c", string(r.Channel))
 	addInt("l", int64(r.CodeLength))
 	addInt("a", int64(r.Attempts))
+	add("k", r.Country)
+	add("q", r.Prefix)
 	add("f", r.Fingerprint)
 	add("s", r.Ref)
 	addInt("e", r.ExpiresAt)
@@ -68,6 +70,10 @@ func parseRef(pairs []any) (verify.RefRecord, error) {
 			r.CodeLength, err = strconv.Atoi(v)
 		case "a":
 			r.Attempts, err = strconv.Atoi(v)
+		case "k":
+			r.Country = v
+		case "q":
+			r.Prefix = v
 		case "f":
 			r.Fingerprint = v
 		case "s":

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,21 +80,31 @@ func (s *Store) SettleCheck(ctx context.Context, reserved time.Time, ref string,
 }
 
 // settle runs settle.lua for the ref and, unless r has no recipient or the
-// budget is off, the recipient.
+// budget is off, the recipient, and for a verified code the conversion
+// counters of r's country and prefix.
 func (s *Store) settle(ctx context.Context, reserved time.Time, ref string, r verify.RefRecord, outcome string, c verify.CheckRules) error {
 	ms, ns := nowArgs(reserved)
+	bucket := millis(bucketOf(c.Conversion))
 	run := func(roles string, keys ...string) error {
-		return s.decide(ctx, settleScript, keys, ms, ns, outcome, roles, c.MaxAttempts, millis(c.Failures.Per)).Err()
+		return s.decide(ctx, settleScript, keys, ms, ns, outcome, roles, c.MaxAttempts, millis(c.Failures.Per), bucket).Err()
 	}
-	withRecipient := r.Recipient != "" && c.Failures.Count > 0 && outcome != "locked"
-	switch {
-	case !withRecipient:
-		return run("f", s.refKey(ref))
-	case s.oneServer:
-		return run("fr", s.refKey(ref), s.recipientKey(r.Recipient))
+	roles, keys := []byte{'f'}, []string{s.refKey(ref)}
+	if r.Recipient != "" && c.Failures.Count > 0 && outcome != "locked" {
+		roles, keys = append(roles, 'r'), append(keys, s.recipientKey(r.Recipient))
 	}
-	if err := run("f", s.refKey(ref)); err != nil {
-		return err
+	if outcome == "verified" {
+		for _, k := range s.conversionKeys(c.Conversion, r.Country, r.Prefix) {
+			roles, keys = append(roles, k.role), append(keys, k.key)
+		}
 	}
-	return run("r", s.recipientKey(r.Recipient))
+	if s.oneServer {
+		return run(string(roles), keys...)
+	}
+	var errs []error
+	for i := range keys {
+		if err := run(string(roles[i]), keys[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -53,6 +53,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/otpkit/otpkit/verify"
 )
 
 // Store is a verify.Store (and a webhook deduplicator) on Redis. It is safe
@@ -134,6 +136,34 @@ func (s *Store) ipKey(ip string) string { return s.prefix + "ip:{" + ip + "}" }
 
 // prefixKey is the send log of a number prefix.
 func (s *Store) prefixKey(p string) string { return s.prefix + "px:{" + p + "}" }
+
+// countryKey and convPrefixKey are the conversion guard's counters of a
+// country and of a prefix (see lib.lua).
+func (s *Store) countryKey(c string) string    { return s.prefix + "cc:{" + c + "}" }
+func (s *Store) convPrefixKey(p string) string { return s.prefix + "cp:{" + p + "}" }
+
+// conversionKeys are the conversion guard's counters of country and prefix
+// that conv counts (none with the guard off).
+func (s *Store) conversionKeys(conv verify.ConversionRules, country, prefix string) []sendKey {
+	if conv.Window <= 0 {
+		return nil
+	}
+	var keys []sendKey
+	bucket := bucketOf(conv)
+	if country != "" && conv.MinCountrySends > 0 {
+		keys = append(keys, sendKey{role: 'c', key: s.countryKey(country), per: bucket})
+	}
+	if prefix != "" && conv.MinPrefixSends > 0 {
+		keys = append(keys, sendKey{role: 'q', key: s.convPrefixKey(prefix), per: bucket})
+	}
+	return keys
+}
+
+// bucketOf is the length of one of conv's buckets (as verify counts them:
+// whole milliseconds, at least one).
+func bucketOf(conv verify.ConversionRules) time.Duration {
+	return max(conv.Window/verify.ConversionBuckets/time.Millisecond, 1) * time.Millisecond
+}
 
 // hookKey is a webhook event's claim or done mark.
 func (s *Store) hookKey(id string) string { return s.prefix + "hook:{" + id + "}" }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/otpkit/otpkit/verify"
@@ -29,8 +30,13 @@ func (s *Store) AllowSend(ctx context.Context, now time.Time, r verify.SendRules
 		return s.send(ctx, now, r, "commit", keys...)
 	}
 	var committed []sendKey
+	var monitored error
 	for i, k := range keys {
 		err := s.send(ctx, now, r, "commit", k)
+		var mr *verify.MonitoredRefusal
+		if errors.As(err, &mr) {
+			monitored, err = err, nil
+		}
 		if err == nil {
 			committed = append(committed, k)
 			continue
@@ -52,7 +58,7 @@ func (s *Store) AllowSend(ctx context.Context, now time.Time, r verify.SendRules
 		}
 		return refused
 	}
-	return nil
+	return monitored
 }
 
 // RefundSend implements verify.Store: one script over every key on one
@@ -71,7 +77,7 @@ func (s *Store) sendKeys(r verify.SendRules) []sendKey {
 	if r.Prefix != "" && r.PrefixSends.Count > 0 {
 		keys = append(keys, sendKey{role: 'p', key: s.prefixKey(r.Prefix), per: r.PrefixSends.Per})
 	}
-	return keys
+	return append(keys, s.conversionKeys(r.Conversion, r.Country, r.Prefix)...)
 }
 
 // send runs send.lua over keys (which must be in one slot unless the store
@@ -86,7 +92,9 @@ func (s *Store) send(ctx context.Context, now time.Time, r verify.SendRules, mod
 	ms, ns := nowArgs(now)
 	res, err := s.decide(ctx, sendScript, names, ms, ns, mode, string(roles), millis(r.Interval),
 		r.RecipientSends.Count, millis(r.RecipientSends.Per), r.Failures.Count, millis(r.Failures.Per),
-		r.IPSends.Count, millis(r.IPSends.Per), r.PrefixSends.Count, millis(r.PrefixSends.Per)).Slice()
+		r.IPSends.Count, millis(r.IPSends.Per), r.PrefixSends.Count, millis(r.PrefixSends.Per),
+		millis(bucketOf(r.Conversion)), r.Conversion.MinCountrySends, r.Conversion.MinPrefixSends,
+		strconv.FormatFloat(r.Conversion.Floor, 'g', -1, 64), monitorFlag(r.Conversion.Monitor)).Slice()
 	if err != nil {
 		return err
 	}
@@ -95,8 +103,18 @@ func (s *Store) send(ctx context.Context, now time.Time, r verify.SendRules, mod
 		return nil
 	case 1:
 		return limit(res, now)
+	case 2:
+		return &verify.MonitoredRefusal{Rule: verify.RuleConversion}
 	}
 	return fmt.Errorf("redisstore: unexpected answer of the send script: %v", res)
+}
+
+// monitorFlag is ConversionRules.Monitor as send.lua reads it.
+func monitorFlag(on bool) string {
+	if on {
+		return "1"
+	}
+	return "0"
 }
 
 // refund takes back the send committed at at from keys: one script on one

@@ -49,6 +49,11 @@ func Run(t *testing.T, newStores NewStores) {
 		t.Run("CancelThenCheck/"+string(p), func(t *testing.T) { cancelThenCheck(t, newStores, p) })
 	}
 	t.Run("NonCanonicalRecipientsAreRefused", func(t *testing.T) { nonCanonical(t, newStores) })
+	t.Run("NumberRulesBeforeAnyProvider", func(t *testing.T) { numberRules(t, newStores) })
+	t.Run("PumpingAttackIsCut", func(t *testing.T) { pumping(t, newStores, false) })
+	if !testing.Short() {
+		t.Run("PumpingAttackMonitored", func(t *testing.T) { pumping(t, newStores, true) })
+	}
 }
 
 // secret is the HMAC key the instances share.
@@ -87,6 +92,12 @@ type world struct {
 // newWorld makes the two instances, each with its own otpkit client (retries
 // off, timeout timeout when positive) and the providers ps in that order.
 func newWorld(t *testing.T, newStores NewStores, l verify.Limits, timeout time.Duration, ps ...otpkit.Provider) *world {
+	return newWorldWith(t, newStores, l, timeout, nil, ps...)
+}
+
+// newWorldWith is newWorld with an observer on both instances (o may be
+// nil).
+func newWorldWith(t *testing.T, newStores NewStores, l verify.Limits, timeout time.Duration, o verify.Observer, ps ...otpkit.Provider) *world {
 	t.Helper()
 	w := &world{srv: mock.NewServer(), clock: &clock{now: time.Now()}}
 	t.Cleanup(w.srv.Close)
@@ -98,7 +109,11 @@ func newWorld(t *testing.T, newStores NewStores, l verify.Limits, timeout time.D
 		}
 		c, err := w.srv.Client(opts...)
 		require.NoError(t, err)
-		g, err := verify.NewGuard(s, verify.WithSecret(secret), verify.WithLimits(l), verify.WithClock(w.clock.Now))
+		gopts := []verify.GuardOption{verify.WithSecret(secret), verify.WithLimits(l), verify.WithClock(w.clock.Now)}
+		if o != nil {
+			gopts = append(gopts, verify.WithObserver(o))
+		}
+		g, err := verify.NewGuard(s, gopts...)
 		require.NoError(t, err)
 		var provs []verify.Provider
 		for _, p := range ps {

@@ -1,7 +1,7 @@
 package verify
 
 import (
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
@@ -74,17 +74,32 @@ func (l Limits) conversionRules() ConversionRules {
 // by the leading digits, not a parse, so the Guard can afford it on every
 // send.
 func countryOf(e164 string) string {
+	regions := countryRegions()
+	cc := 0
 	for n := 1; n <= 3 && n < len(e164); n++ {
-		cc, err := strconv.Atoi(e164[1 : 1+n])
-		if err != nil {
+		d := e164[n]
+		if d < '0' || d > '9' {
 			return ""
 		}
-		if r := phonenumbers.GetRegionCodeForCountryCode(cc); r != phonenumbers.UNKNOWN_REGION {
+		cc = cc*10 + int(d-'0')
+		if r := regions[cc]; r != "" {
 			return r
 		}
 	}
 	return ""
 }
+
+// countryRegions is the main region of every country calling code (1 to
+// 999; "" for a code that is none), read from libphonenumber once.
+var countryRegions = sync.OnceValue(func() *[1000]string {
+	var t [1000]string
+	for cc := 1; cc < len(t); cc++ {
+		if r := phonenumbers.GetRegionCodeForCountryCode(cc); r != phonenumbers.UNKNOWN_REGION {
+			t[cc] = r
+		}
+	}
+	return &t
+})
 
 // convCounter is a MemoryStore's conversion counts of one country or
 // prefix: a ring of buckets.

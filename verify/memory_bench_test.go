@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/otpkit/otpkit/verify"
+	"github.com/otpkit/otpkit/verify/internal/convbench"
 )
 
 // heap returns the live heap after a full collection.
@@ -69,4 +70,10 @@ func BenchmarkMemoryStoreHeap(b *testing.B) {
 	b.ReportMetric(perRecipient, "B/recipient")
 	b.ReportMetric(afterExpiry, "B-left-after-expiry")
 	b.ReportMetric(afterSecond, "B-left-after-2nd-round")
+}
+
+// BenchmarkAllowSendConversion: Guard.AllowSend on a MemoryStore with the
+// conversion guard on against off (see verify/internal/convbench).
+func BenchmarkAllowSendConversion(b *testing.B) {
+	convbench.Run(b, func(*testing.B) verify.Store { return verify.NewMemoryStore() })
 }

@@ -109,9 +109,15 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 		lim.consider(RulePrefixSends, pxSends.allowedAt(t, s.PrefixSends), t)
 	}
 	conv, monitored := s.Conversion, false
+	var country, prefix *convCounter // looked up once: judged now, counted below
 	if conv.on() {
-		at := max(m.convCountries[s.Country].judge(t, conv, conv.MinCountrySends*isSet(s.Country)),
-			m.convPrefixes[s.Prefix].judge(t, conv, conv.MinPrefixSends*isSet(s.Prefix)))
+		if s.Country != "" && conv.MinCountrySends > 0 {
+			country = m.convCountries[s.Country]
+		}
+		if s.Prefix != "" && conv.MinPrefixSends > 0 {
+			prefix = m.convPrefixes[s.Prefix]
+		}
+		at := max(country.judge(t, conv, conv.MinCountrySends), prefix.judge(t, conv, conv.MinPrefixSends))
 		switch {
 		case at <= t:
 		case conv.Monitor:
@@ -125,10 +131,16 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 	}
 	if conv.on() {
 		if s.Country != "" && conv.MinCountrySends > 0 {
-			convFor(m.convCountries, s.Country).slot(t, conv).sends++
+			if country == nil {
+				country = convFor(m.convCountries, s.Country)
+			}
+			country.slot(t, conv).sends++
 		}
 		if s.Prefix != "" && conv.MinPrefixSends > 0 {
-			convFor(m.convPrefixes, s.Prefix).slot(t, conv).sends++
+			if prefix == nil {
+				prefix = convFor(m.convPrefixes, s.Prefix)
+			}
+			prefix.slot(t, conv).sends++
 		}
 	}
 	if r == nil {
@@ -212,14 +224,6 @@ func convFor(counters map[string]*convCounter, k string) *convCounter {
 		counters[k] = c
 	}
 	return c
-}
-
-// isSet is 1 for a key that is set, 0 for "" (its level is then off).
-func isSet(k string) int {
-	if k == "" {
-		return 0
-	}
-	return 1
 }
 
 // Issue implements Store.

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otpkit/otpkit/verify"
+	"github.com/otpkit/otpkit/verify/internal/convbench"
 	"github.com/otpkit/otpkit/verify/internal/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
 )
@@ -144,4 +145,14 @@ func BenchmarkMemoryUsage(b *testing.B) {
 	b.ReportMetric(recipient, "B/recipient")
 	b.ReportMetric(ip, "B/ip")
 	b.ReportMetric(prefix, "B/prefix")
+}
+
+// BenchmarkAllowSendConversion: Guard.AllowSend on one Redis server with
+// the conversion guard on against off (see verify/internal/convbench): one
+// EVALSHA either way, two more keys with the guard on.
+func BenchmarkAllowSendConversion(b *testing.B) {
+	addr := redistest.Addr(b)
+	convbench.Run(b, func(b *testing.B) verify.Store {
+		return redisstore.New(oneServer(b, addr), redisstore.WithPrefix(uniquePrefix()))
+	})
 }

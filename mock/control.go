@@ -27,14 +27,8 @@ func (h *Handler) serveControl(w http.ResponseWriter, r *http.Request, path stri
 		}
 	case "messages":
 		if allow(w, r, "GET") {
-			msgs := h.Messages()
-			if to := r.URL.Query().Get("to"); to != "" {
-				msgs = h.MessagesTo(to)
-			}
-			if id := r.URL.Query().Get("id"); id != "" {
-				msgs = messagesFor(id, msgs)
-			}
-			writeControl(w, http.StatusOK, nonNil(msgs))
+			q := r.URL.Query()
+			writeControl(w, http.StatusOK, nonNil(h.messagesFor(q.Get("id"), q.Get("to"))))
 		}
 	case "requests":
 		if allow(w, r, "GET") {

@@ -43,7 +43,7 @@ type Handler struct {
 
 // state is everything Reset clears.
 type state struct {
-	outbox       ring[Message]
+	outbox       outbox
 	outcomes     map[outcomeKey]Outcome
 	numberStatus map[string]string
 
@@ -92,7 +92,7 @@ func NewHandler(opts ...Option) *Handler {
 
 func (h *Handler) newState() state {
 	return state{
-		outbox:         newRing[Message](h.cfg.maxMessages),
+		outbox:         newOutbox(h.cfg.maxMessages),
 		balance:        h.cfg.balance,
 		balanceLimited: h.cfg.balanceLimited,
 		inactive:       h.cfg.inactive,

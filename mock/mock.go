@@ -129,7 +129,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL != nil {
 		path = r.URL.Path
 	}
-	if path == "/_mock" || strings.HasPrefix(path, "/_mock/") {
+	control := path == "/_mock" || strings.HasPrefix(path, "/_mock/")
+	if h.guard(w, r, control) {
+		return
+	}
+	if control {
 		h.serveControl(w, r, path)
 		h.DeliverWebhooks()
 		return

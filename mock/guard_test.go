@@ -225,7 +225,7 @@ func FuzzGuard(f *testing.F) {
 			return
 		}
 		name := normHost(host)
-			assert.True(t, name == "localhost" || strings.HasSuffix(name, ".localhost") || isLoopbackLiteral(name),
+		assert.True(t, name == "localhost" || strings.HasSuffix(name, ".localhost") || isLoopbackLiteral(name),
 			"answered Host %q", host)
 		if origin != "" {
 			o, err := url.Parse(origin)

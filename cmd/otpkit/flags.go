@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -155,5 +156,27 @@ func (s *secondsValue) Set(v string) error {
 		return errors.New("want whole seconds")
 	}
 	*s = secondsValue(d / time.Second)
+	return nil
+}
+
+// hostList is a repeatable flag of host names, as mock.WithAllowedHosts
+// takes them: no scheme, port or path (an IPv6 address may be bracketed).
+type hostList []string
+
+// String implements flag.Value.
+func (h *hostList) String() string {
+	if h == nil {
+		return ""
+	}
+	return strings.Join(*h, ",")
+}
+
+// Set implements flag.Value.
+func (h *hostList) Set(v string) error {
+	bare := strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
+	if ip := net.ParseIP(bare); ip == nil && (v == "" || strings.ContainsAny(v, "/:@ []")) {
+		return errors.New("want a host name without scheme, port or path, e.g. mock")
+	}
+	*h = append(*h, v)
 	return nil
 }

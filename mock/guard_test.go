@@ -187,7 +187,7 @@ func TestHostMayBeTheLocalAddress(t *testing.T) {
 }
 
 func TestWithAllowedHostsRefusesWhatIsNotAHost(t *testing.T) {
-	for _, bad := range []string{"", "http://mock", "mock:8080", "mock/x", "user@mock", "mo ck", "[mock]"} {
+	for _, bad := range []string{"", "http://mock", "mock:8080", "mock/x", "user@mock", "mo ck", "[mock]", "[10.0.0.1]"} {
 		assert.Panics(t, func() { NewHandler(WithAllowedHosts(bad)) }, "%q", bad)
 	}
 	for _, good := range []string{"mock", "Mock.Local.", "::1", "[2001:db8::1]", "10.0.0.5"} {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otpkit/otpkit/mock"
 )
 
 // rawCall sends one request to base+path with the Host and headers given
@@ -110,9 +112,27 @@ func TestStandaloneMockAllowHost(t *testing.T) {
 		assert.Equal(t, want, status, "Host %q: %s", host, body)
 	}
 
-	for _, bad := range []string{"mock:8080", "http://mock", ""} {
+	for _, bad := range []string{"mock:8080", "http://mock", "", "[10.0.0.1]"} {
 		r := runCLI(t, nil, "mock", "--addr", "127.0.0.1:0", "--allow-host", bad)
 		assert.Equal(t, exitUsage, r.code, "--allow-host %q", bad)
 		assert.Contains(t, r.stderr, "--allow-host")
 	}
+}
+
+// The flag accepts exactly the names mock.WithAllowedHosts takes, so that a
+// bad --allow-host is a usage error, never a panic.
+func TestAllowHostFlagMatchesTheMock(t *testing.T) {
+	for _, v := range []string{"mock", "Mock.Local.", "10.0.0.5", "::1", "[::1]", "[2001:db8::1]", "",
+		"mock:8080", "http://mock", "mock/x", "user@mock", "mo ck", "[mock]", "[10.0.0.1]", "10.0.0.5:80", "[::1]:80"} {
+		var h hostList
+		flagOK := h.Set(v) == nil
+		mockOK := !panics(func() { mock.NewHandler(mock.WithAllowedHosts(v)) })
+		assert.Equal(t, mockOK, flagOK, "%q", v)
+	}
+}
+
+func panics(f func()) (did bool) {
+	defer func() { did = recover() != nil }()
+	f()
+	return false
 }

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -171,12 +171,18 @@ func (h *hostList) String() string {
 	return strings.Join(*h, ",")
 }
 
-// Set implements flag.Value.
+// Set implements flag.Value, refusing what mock.WithAllowedHosts would
+// panic on.
 func (h *hostList) Set(v string) error {
-	bare := strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
-	if ip := net.ParseIP(bare); ip == nil && (v == "" || strings.ContainsAny(v, "/:@ []")) {
+	if v == "" || strings.ContainsAny(v, "/:@ []") && !ipv6Literal(v) {
 		return errors.New("want a host name without scheme, port or path, e.g. mock")
 	}
 	*h = append(*h, v)
 	return nil
+}
+
+// ipv6Literal reports whether s is an IPv6 address, bracketed or not.
+func ipv6Literal(s string) bool {
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
+	return err == nil && a.Is6()
 }

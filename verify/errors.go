@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,7 +30,24 @@ const (
 	// within Limits.FailureWindow; sends and checks are refused until the
 	// window passes or Guard.Unlock is called.
 	RuleFailures Rule = "failures"
+	// RuleCountry: the recipient's region is not in Limits.Countries, or
+	// is in Limits.BlockedCountries. RetryAfter is 0: it will never be
+	// allowed under these Limits.
+	RuleCountry Rule = "country"
+	// RuleNumberType: Limits.NumberTypes refuses the recipient's type of
+	// number on the channel asked for (a premium-rate number; an sms to a
+	// fixed line). RetryAfter is 0: it will never be allowed under these
+	// Limits, though another channel may be.
+	RuleNumberType Rule = "number_type"
+	// RuleConversion: too few of the recent sends to the recipient's
+	// country or number prefix were verified (Limits.ConversionFloor within
+	// Limits.ConversionWindow), the mark of SMS pumping.
+	RuleConversion Rule = "conversion"
 )
+
+// permanent reports whether r refuses whatever the time: a rule on the
+// number itself.
+func (r Rule) permanent() bool { return r == RuleCountry || r == RuleNumberType }
 
 // LimitError is a request a Guard refused because a rule does not allow it
 // now. It satisfies errors.Is(err, otpkit.ErrRateLimited).
@@ -40,12 +58,16 @@ type LimitError struct {
 	Rule Rule
 	// RetryAfter is exact: the same request made RetryAfter later (by the
 	// Guard's clock) is allowed, if nothing else changed in between. When
-	// several rules refuse, it waits for the last of them.
+	// several rules refuse, it waits for the last of them. It is 0 for
+	// RuleCountry and RuleNumberType: waiting will not help.
 	RetryAfter time.Duration
 }
 
 // Error names the rule and the wait, never the recipient.
 func (e *LimitError) Error() string {
+	if e.RetryAfter == 0 && e.Rule.permanent() {
+		return fmt.Sprintf("verify: refused by rule %s; the number is not allowed", e.Rule)
+	}
 	return fmt.Sprintf("verify: refused by rule %s; retry after %s", e.Rule, e.RetryAfter)
 }
 
@@ -76,3 +98,54 @@ var (
 	errAttemptsUsedUp = fmt.Errorf("verify: the code's attempts are used up; send a new code: %w", otpkit.ErrMaxAttempts)
 	errNoLiveCode     = fmt.Errorf("verify: no live code for the recipient (never sent, expired or used): %w", otpkit.ErrNotFound)
 )
+
+// ErrStore is matched by every error that comes from the Store (Redis down,
+// a timeout, a script error), from the Guard and the Service alike:
+// errors.Is(err, verify.ErrStore) tells an app to alert on its store rather
+// than on a provider. The Guard fails closed on it: nothing is allowed or
+// verified without the store's answer.
+var ErrStore = errors.New("verify: store failed")
+
+// ErrSendInProgress is Service.Send's answer for an IdempotencyKey whose
+// first Send is still running (on this instance or another sharing the
+// store), or ended without a known outcome: nothing is sent for it. It
+// satisfies otpkit.ErrRateLimited; ask the client to wait for the first
+// answer rather than to send again.
+var ErrSendInProgress error = &sendInProgressError{}
+
+type sendInProgressError struct{}
+
+func (*sendInProgressError) Error() string {
+	return "verify: a send with this idempotency key is in progress or its outcome is unknown; nothing was sent again"
+}
+
+// Is matches otpkit.ErrRateLimited.
+func (*sendInProgressError) Is(target error) bool { return target == otpkit.ErrRateLimited }
+
+// storeError is an error of the store: it satisfies ErrStore and unwraps to
+// what the store returned.
+type storeError struct {
+	msg string // says what the caller was doing; never a number or a code
+	err error
+}
+
+func (e *storeError) Error() string { return e.msg + ": " + e.err.Error() }
+
+func (e *storeError) Unwrap() []error { return []error{ErrStore, e.err} }
+
+// storeFailed marks an error of the store as such (nil stays nil).
+func storeFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ErrStore) {
+		return err
+	}
+	return &storeError{msg: "verify: store failed, refusing", err: err}
+}
+
+// storeFailedAfterSend is a store failure after a provider sent a code: the
+// code is on its way but cannot be checked, and the error says so.
+func storeFailedAfterSend(p otpkit.Provider, err error) error {
+	return &storeError{msg: "verify: " + string(p) + " sent a message, but its ref could not be kept", err: err}
+}

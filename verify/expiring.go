@@ -13,9 +13,20 @@ import "time"
 // Guard's own state: memory follows what is live, not the most it ever
 // held.
 type expiring[V any] struct {
-	entries   map[string]expiringEntry[V]
+	entries   map[string]*expiringEntry[V]
 	nextSweep int64
 	peak      int
+}
+
+// entry returns k's entry for changing its value in place, if it is
+// present and not expired at t.
+func (e *expiring[V]) entry(t int64, k string) (*expiringEntry[V], bool) {
+	e.sweep(t)
+	x, ok := e.entries[k]
+	if !ok || x.until <= t {
+		return nil, false
+	}
+	return x, true
 }
 
 type expiringEntry[V any] struct {
@@ -41,7 +52,7 @@ func (e *expiring[V]) put(t int64, k string, v V, ttl time.Duration) {
 		delete(e.entries, k)
 		return
 	}
-	e.entries[k] = expiringEntry[V]{v: v, until: t + int64(ttl)}
+	e.entries[k] = &expiringEntry[V]{v: v, until: t + int64(ttl)}
 	e.peak = max(e.peak, len(e.entries))
 }
 
@@ -52,7 +63,7 @@ func (e *expiring[V]) delete(k string) { delete(e.entries, k) }
 // what expired and rebuilds a map that has shrunk to a quarter of its peak.
 func (e *expiring[V]) sweep(t int64) {
 	if e.entries == nil {
-		e.entries = map[string]expiringEntry[V]{}
+		e.entries = map[string]*expiringEntry[V]{}
 	}
 	if t < e.nextSweep {
 		return

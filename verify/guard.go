@@ -24,7 +24,11 @@ type Guard struct {
 	limits Limits
 	secret []byte
 	clock  func() time.Time
-	macs   sync.Pool // of HMAC-SHA256 states under secret: a check makes none
+	// conversion is the conversion guard's rules as stores get them.
+	conversion ConversionRules
+	macs       sync.Pool // of HMAC-SHA256 states under secret: a check makes none
+
+	observer Observer // WithObserver; nil: nothing observed (observe.go, observe_emit.go)
 }
 
 // GuardOption configures a Guard in NewGuard.
@@ -86,6 +90,7 @@ func NewGuard(store Store, opts ...GuardOption) (*Guard, error) {
 		return nil, err
 	}
 	g.limits = l
+	g.conversion = l.conversionRules()
 	if g.secret == nil {
 		if s, ok := store.(Shared); !ok || s.Shared() {
 			return nil, &otpkit.ValidationError{Field: "secret",
@@ -123,39 +128,88 @@ func (g *Guard) now() (time.Time, error) {
 // client at ip, and records the send only when all allow it; otherwise it
 // returns a *LimitError. ip may be empty when no client asked (the IP rule
 // then does not apply); it may carry a port ("192.0.2.1:5060"), which is
-// ignored. Pass recipients normalised (E.164), so that one number is one
-// recipient.
+// ignored.
+//
+// recipient must be canonical: a phone number in E.164 ("+" and 7 to 15
+// digits, the first not 0) or an e-mail address (compared lower-cased).
+// Anything else (00491701234567, "+49 170 1234567", full-width digits) is a
+// *otpkit.ValidationError and records nothing, so that one number cannot
+// open fresh windows under other spellings; ParseNumber makes the canonical
+// form of a number as users type it.
 func (g *Guard) AllowSend(ctx context.Context, recipient, ip string) error {
-	if err := checkRecipient(recipient); err != nil {
-		return err
-	}
-	ipKey, err := ipKey(ip)
+	_, err := g.allowSend(ctx, recipient, ip)
+	return err
+}
+
+// allowSend is AllowSend, returning what it recorded so that the Service
+// can take the send back (refundSend) when no provider sent anything.
+func (g *Guard) allowSend(ctx context.Context, recipient, ip string) (sendTicket, error) {
+	recipient, err := canonicalRecipient(recipient)
 	if err != nil {
-		return err
+		return sendTicket{}, err
+	}
+	ipk, err := ipKey(ip)
+	if err != nil {
+		return sendTicket{}, err
 	}
 	now, err := g.now()
 	if err != nil {
-		return err
+		return sendTicket{}, err
 	}
 	s := SendRules{
-		Recipient:      recipient,
-		IP:             ipKey,
-		Prefix:         prefixOf(recipient, g.limits.PrefixDigits),
-		RecipientSends: storeRate(g.limits.RecipientSends),
-		IPSends:        storeRate(g.limits.IPSends),
-		PrefixSends:    storeRate(g.limits.PrefixSends),
-		Failures:       storeRate(g.limits.failures()),
+		Recipient: g.pseudonym(pseudoRecipient, recipient),
+		Failures:  storeRate(g.limits.failures()),
 	}
+	if g.limits.safeListed(recipient) {
+		// No send limit for a safe-listed number; the failure budget
+		// holds (AllowSend refuses a spent one).
+		return sendTicket{at: now, rules: s}, g.answer(g.store.AllowSend(ctx, now, s))
+	}
+	s.RecipientSends = storeRate(g.limits.RecipientSends)
+	s.IPSends = storeRate(g.limits.IPSends)
+	s.PrefixSends = storeRate(g.limits.PrefixSends)
 	if g.limits.SendInterval > 0 {
 		s.Interval = g.limits.SendInterval
 	}
-	if s.IPSends.Count == 0 {
-		s.IP = ""
+	if ipk != "" && s.IPSends.Count > 0 {
+		s.IP = g.pseudonym(pseudoIP, ipk)
 	}
-	if s.PrefixSends.Count == 0 {
-		s.Prefix = ""
+	if recipient[0] == '+' {
+		s.Conversion = g.conversion
+		if s.Conversion.on() {
+			s.Country = countryOf(recipient)
+		}
+		if s.PrefixSends.Count > 0 || s.Conversion.MinPrefixSends > 0 {
+			s.Prefix = g.pseudonym(pseudoPrefix, prefixOf(recipient, g.limits.PrefixDigits))
+		}
 	}
-	return g.answer(g.store.AllowSend(ctx, now, s))
+	err = g.store.AllowSend(ctx, now, s)
+	var mr *MonitoredRefusal
+	if errors.As(err, &mr) {
+		// Limits.Monitor: allowed and counted; reported, not refused.
+		g.emit(ctx, Event{Kind: EventWouldRefuse, Op: OpSend, Rule: mr.Rule})
+		err = nil
+	}
+	if err := g.answer(err); err != nil {
+		return sendTicket{}, err
+	}
+	return sendTicket{at: now, rules: s}, nil
+}
+
+// sendTicket is a send AllowSend recorded: when, and under which rules.
+type sendTicket struct {
+	at    time.Time
+	rules SendRules
+}
+
+// refundSend takes back the send t recorded. It runs even when ctx is done
+// (the send was refused by every provider; keeping it counted would only
+// lock the user out for an outage).
+func (g *Guard) refundSend(ctx context.Context, t sendTicket) error {
+	if t.at.IsZero() {
+		return nil
+	}
+	return storeFailed(g.store.RefundSend(context.WithoutCancel(ctx), t.at, t.rules))
 }
 
 // Issue makes a new crypto-random code of Limits.CodeLength digits the
@@ -163,17 +217,23 @@ func (g *Guard) AllowSend(ctx context.Context, recipient, ip string) error {
 // HMAC-SHA256 under the Guard's secret is stored. It replaces the
 // recipient's previous code (which then no longer verifies) but never resets
 // the recipient's failures. Issue sends nothing and checks no send rule:
-// call AllowSend first.
+// call AllowSend first. recipient must be canonical, as for AllowSend.
 func (g *Guard) Issue(ctx context.Context, recipient string) (string, error) {
-	if err := checkRecipient(recipient); err != nil {
+	subject, err := g.subject(recipient)
+	if err != nil {
 		return "", err
 	}
+	return g.issue(ctx, subject)
+}
+
+// issue is Issue for the recipient's pseudonym.
+func (g *Guard) issue(ctx context.Context, subject string) (string, error) {
 	code := newCode(g.limits.CodeLength)
 	now, err := g.now()
 	if err != nil {
 		return "", err
 	}
-	if err := g.store.Issue(ctx, now, recipient, g.mac(recipient, code), g.limits.CodeTTL); err != nil {
+	if err := g.store.Issue(ctx, now, subject, g.mac(subject, code), g.limits.CodeTTL); err != nil {
 		return "", storeFailed(err)
 	}
 	return code, nil
@@ -188,12 +248,24 @@ func (g *Guard) Issue(ctx context.Context, recipient string) (string, error) {
 // attempts left, or otpkit.ErrMaxAttempts when it used the last one. Only a
 // wrong code for a live, unlocked code counts as a failure.
 //
-// A code that is not Limits.CodeLength digits is a *otpkit.ValidationError
-// and counts nothing. A failing store is an error, never a verified code.
+// A code that is not Limits.CodeLength digits, or a recipient that is not
+// canonical (see AllowSend), is a *otpkit.ValidationError and counts
+// nothing. A failing store is an error satisfying ErrStore, never a
+// verified code.
 func (g *Guard) Check(ctx context.Context, recipient, code string) error {
-	if err := checkRecipient(recipient); err != nil {
+	subject, err := g.subject(recipient)
+	if err != nil {
 		return err
 	}
+	canonical, _ := canonicalRecipient(recipient)
+	country, prefix := g.conversionKeys(canonical)
+	return g.check(ctx, subject, code, country, prefix)
+}
+
+// check is Check for the recipient's pseudonym.
+// country and prefix are where a verified code counts in the conversion
+// guard.
+func (g *Guard) check(ctx context.Context, subject, code, country, prefix string) error {
 	if err := checkCode(code, g.limits.CodeLength); err != nil {
 		return err
 	}
@@ -201,46 +273,70 @@ func (g *Guard) Check(ctx context.Context, recipient, code string) error {
 	if err != nil {
 		return err
 	}
-	rules := CheckRules{MaxAttempts: g.limits.MaxAttempts, Failures: storeRate(g.limits.failures())}
-	return g.answer(g.store.Check(ctx, now, recipient, g.mac(recipient, code), rules))
+	rules := CheckRules{MaxAttempts: g.limits.MaxAttempts, Failures: storeRate(g.limits.failures()),
+		Country: country, Prefix: prefix, Conversion: g.conversion}
+	return g.answer(g.store.Check(ctx, now, subject, g.mac(subject, code), rules))
+}
+
+// conversionKeys are the conversion guard's country and prefix pseudonym of
+// a canonical recipient ("" for an e-mail address, or with the guard off).
+func (g *Guard) conversionKeys(recipient string) (country, prefix string) {
+	if !g.conversion.on() || recipient[0] != '+' || g.limits.safeListed(recipient) {
+		return "", ""
+	}
+	return countryOf(recipient), g.pseudonym(pseudoPrefix, prefixOf(recipient, g.limits.PrefixDigits))
 }
 
 // AllowCheck returns a *LimitError (RuleFailures) when the recipient's
 // failure budget is spent. Call it before a provider checks a code, and
-// RecordFailure when the provider says the code was wrong.
+// RecordFailure when the provider says the code was wrong. (The Service
+// does more: it reserves the failure before the provider's call, so that
+// concurrent checks cannot overrun the budget.)
 func (g *Guard) AllowCheck(ctx context.Context, recipient string) error {
-	if err := checkRecipient(recipient); err != nil {
+	subject, err := g.subject(recipient)
+	if err != nil {
 		return err
 	}
 	now, err := g.now()
 	if err != nil {
 		return err
 	}
-	return g.answer(g.store.AllowCheck(ctx, now, recipient, storeRate(g.limits.failures())))
+	return g.answer(g.store.AllowCheck(ctx, now, subject, storeRate(g.limits.failures())))
 }
 
 // RecordFailure counts one wrong code for recipient that a provider checked,
 // against the failure budget. When the budget is already spent it counts
 // nothing and returns a *LimitError (RuleFailures).
 func (g *Guard) RecordFailure(ctx context.Context, recipient string) error {
-	if err := checkRecipient(recipient); err != nil {
+	subject, err := g.subject(recipient)
+	if err != nil {
 		return err
 	}
 	now, err := g.now()
 	if err != nil {
 		return err
 	}
-	return g.answer(g.store.RecordFailure(ctx, now, recipient, storeRate(g.limits.failures())))
+	return g.answer(g.store.RecordFailure(ctx, now, subject, storeRate(g.limits.failures())))
 }
 
 // Unlock forgets the recipient's failures, e.g. after a support desk checked
 // who they are. It leaves the live code, its attempts and the send limits
 // as they are.
 func (g *Guard) Unlock(ctx context.Context, recipient string) error {
-	if err := checkRecipient(recipient); err != nil {
+	subject, err := g.subject(recipient)
+	if err != nil {
 		return err
 	}
-	return storeFailed(g.store.Unlock(ctx, recipient))
+	return storeFailed(g.store.Unlock(ctx, subject))
+}
+
+// subject is the store's pseudonym of a canonical recipient.
+func (g *Guard) subject(recipient string) (string, error) {
+	recipient, err := canonicalRecipient(recipient)
+	if err != nil {
+		return "", err
+	}
+	return g.pseudonym(pseudoRecipient, recipient), nil
 }
 
 // answer turns a store's decision into the Guard's error.
@@ -261,12 +357,4 @@ func (g *Guard) answer(err error) error {
 		return errNoLiveCode
 	}
 	return storeFailed(err)
-}
-
-// storeFailed marks an error of the store as such.
-func storeFailed(err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("verify: store failed, refusing: %w", err)
 }

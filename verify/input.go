@@ -5,26 +5,31 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/otpkit/otpkit"
+	"github.com/otpkit/otpkit/internal/rules"
 )
 
 // maxRecipient caps a recipient's length: a phone number or an address,
 // never a document.
 const maxRecipient = 256
 
-// checkRecipient refuses an empty, overlong or unprintable recipient.
-func checkRecipient(r string) error {
+// canonicalRecipient returns r in the one form the Guard counts it in: a
+// phone number in E.164 as given, an e-mail address lower-cased. Anything
+// else is a *otpkit.ValidationError that never repeats r.
+func canonicalRecipient(r string) (string, error) {
 	switch {
 	case r == "":
-		return &otpkit.ValidationError{Field: "recipient", Reason: "is empty"}
+		return "", &otpkit.ValidationError{Field: "recipient", Reason: "is empty"}
 	case len(r) > maxRecipient:
-		return &otpkit.ValidationError{Field: "recipient", Reason: "is longer than 256 bytes"}
-	case !utf8.ValidString(r) || strings.IndexFunc(r, unicode.IsControl) >= 0:
-		return &otpkit.ValidationError{Field: "recipient", Reason: "is not printable UTF-8"}
+		return "", &otpkit.ValidationError{Field: "recipient", Reason: "is longer than 256 bytes"}
+	case rules.E164(r):
+		return r, nil
+	case strings.IndexFunc(r, func(c rune) bool { return c > unicode.MaxASCII || unicode.IsControl(c) }) < 0 && rules.Email(r):
+		return strings.ToLower(r), nil
 	}
-	return nil
+	return "", &otpkit.ValidationError{Field: "recipient",
+		Reason: "must be a phone number in E.164 (+ and 7 to 15 digits, e.g. +4917012345678) or an e-mail address; see verify.ParseNumber"}
 }
 
 // checkCode refuses a code that is not exactly n ASCII digits. It never puts

@@ -1,6 +1,9 @@
 package verify
 
 import (
+	"fmt"
+	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/otpkit/otpkit"
@@ -19,8 +22,9 @@ type Rate struct {
 func (r Rate) off() bool { return r.Count <= 0 || r.Per <= 0 }
 
 // Limits are the rules of a Guard. A zero field takes its default; a negative
-// Rate.Count or Rate.Per, a negative SendInterval, or a negative MaxFailures
-// or FailureWindow turns that rule off. Durations count in whole
+// Rate.Count or Rate.Per, a negative SendInterval, a negative MaxFailures or
+// FailureWindow, or a negative ConversionWindow, ConversionMinPrefixSends or
+// ConversionMinCountrySends turns that rule off. Durations count in whole
 // milliseconds (finer ones are rounded up), since that is what a shared
 // store keeps.
 //
@@ -74,8 +78,82 @@ type Limits struct {
 	PrefixSends Rate
 	// PrefixDigits is how many leading digits of the recipient (without the
 	// "+") make its prefix, 1 to 15. Default 8: a range of about 10^4
-	// numbers in most national plans.
+	// numbers in most national plans. The conversion guard counts prefixes
+	// by it too.
 	PrefixDigits int
+
+	// The rules on the number itself. Send reads the recipient with
+	// ParseNumber, so they see its region and type; Limits.CheckNumber
+	// applies them on their own.
+
+	// Countries is an allow-list of regions: ISO 3166-1 alpha-2 codes (any
+	// case), or "001" for the non-geographic codes (+800, +882, +979 …).
+	// A send to a number of another region is refused with RuleCountry.
+	// Default empty: every region, since a library cannot know where an
+	// app's users live. An app that serves a few countries should list
+	// them: SMS pumping walks foreign ranges, the dearest ones first.
+	Countries []string
+	// BlockedCountries are regions refused with RuleCountry (in the same
+	// codes as Countries), for an app that serves the world but not the
+	// ranges its fraud comes from. Default none. A region in both lists is
+	// an error.
+	BlockedCountries []string
+	// NumberTypes says which types of number each channel may go to;
+	// refused with RuleNumberType. Its zero value is the default: no
+	// premium-rate, shared-cost or UAN numbers (what toll fraud is paid
+	// through), no sms or whatsapp to a fixed line (which cannot receive
+	// them); see NumberTypePolicy.
+	NumberTypes NumberTypePolicy
+	// SafeList holds phone numbers (in international form; kept in E.164)
+	// that neither the send limits (SendInterval, RecipientSends, IPSends,
+	// PrefixSends, the conversion guard) nor the rules on the number
+	// refuse: the QA team's phones, the app-store reviewers' test account.
+	// The attempt limits (MaxAttempts, CodeTTL) and the failure budget
+	// hold for them as for anyone, so a safe-listed number is no way to
+	// guess codes. Default none. Its numbers never print: fmt and slog
+	// show each as [redacted].
+	SafeList []string
+	// Monitor evaluates Countries, BlockedCountries, NumberTypes and the
+	// conversion guard and reports what they would refuse, without
+	// refusing: to roll the rules out on live traffic and see first whom
+	// they would stop. Default false: they refuse. The send limits and the
+	// attempt limits always refuse.
+	Monitor bool
+
+	// The conversion guard: pumped messages are never verified, since no
+	// one reads them, while users who ask for a code type it in 60 to 90 %
+	// of the time. So when too few of the sends to one country or one
+	// prefix (its first PrefixDigits digits) in the last ConversionWindow
+	// were verified, the guard refuses further sends there with
+	// RuleConversion until the window could recover. It judges a country
+	// or prefix only once it had enough sends to tell an attack from a bad
+	// afternoon.
+
+	// ConversionWindow is how far back sends and verifications count.
+	// Default 1 hour: pumping is a burst of thousands of sends an hour, an
+	// hour of ordinary traffic is enough to measure its rate, and a
+	// refusal lifts at most an hour after the attack stops. A negative
+	// value turns the conversion guard off.
+	ConversionWindow time.Duration
+	// ConversionMinPrefixSends is how many sends to one prefix the window
+	// must hold before the guard judges that prefix. Default 30: an attack
+	// on one range is stopped after about 30 sends, while 30 ordinary
+	// sends converting at 60 % fall below a ConversionFloor of 20 % with a
+	// chance of 1 in 700,000 (0.6 % even at a poor 40 %). A negative value
+	// turns the prefix level off.
+	ConversionMinPrefixSends int
+	// ConversionMinCountrySends is how many sends to one country the
+	// window must hold before the guard judges that country. Default 100:
+	// it catches an attack spread thinly over many prefixes of a country,
+	// and 100 ordinary sends at 40 % fall below 20 % with a chance of 1 in
+	// 170,000. A negative value turns the country level off.
+	ConversionMinCountrySends int
+	// ConversionFloor is the share of sends, 0 to 1, that must be verified
+	// within the window. Default 0.2: far under ordinary traffic (0.6 to
+	// 0.9), room for a country whose delivery is poor, and an attacker who
+	// wants to stay above it must verify one code in five, each with a
+	// real phone.
+	ConversionFloor float64
 }
 
 // The defaults, see Limits.
@@ -86,6 +164,11 @@ const (
 	defaultMaxFailures   = 10
 	defaultFailureWindow = 24 * time.Hour
 	defaultPrefixDigits  = 8
+
+	defaultConversionWindow          = time.Hour
+	defaultConversionMinPrefixSends  = 30
+	defaultConversionMinCountrySends = 100
+	defaultConversionFloor           = 0.2
 )
 
 var (
@@ -144,6 +227,56 @@ func (l Limits) withDefaults() (Limits, error) {
 	l.CodeTTL = ceilMillis(l.CodeTTL)
 	l.FailureWindow = ceilMillis(l.FailureWindow)
 	l.SendInterval = ceilMillis(l.SendInterval)
+	return l.numberDefaults()
+}
+
+// numberDefaults is withDefaults for the rules on the number and the
+// conversion guard. The lists it returns share nothing with the caller's:
+// changing them after NewGuard changes no rule.
+func (l Limits) numberDefaults() (Limits, error) {
+	var err error
+	if l.Countries, err = regionList("Countries", l.Countries); err != nil {
+		return Limits{}, err
+	}
+	if l.BlockedCountries, err = regionList("BlockedCountries", l.BlockedCountries); err != nil {
+		return Limits{}, err
+	}
+	for _, r := range l.BlockedCountries {
+		if containsSorted(l.Countries, r) {
+			return Limits{}, &otpkit.ValidationError{Field: "Limits.BlockedCountries", Reason: "holds " + r + ", which Countries allows"}
+		}
+	}
+	if l.NumberTypes, err = l.NumberTypes.withDefaults(); err != nil {
+		return Limits{}, err
+	}
+	if l.SafeList, err = safeList(l.SafeList); err != nil {
+		return Limits{}, err
+	}
+	if l.ConversionWindow == 0 {
+		l.ConversionWindow = defaultConversionWindow
+	}
+	if l.ConversionMinPrefixSends == 0 {
+		l.ConversionMinPrefixSends = defaultConversionMinPrefixSends
+	}
+	if l.ConversionMinCountrySends == 0 {
+		l.ConversionMinCountrySends = defaultConversionMinCountrySends
+	}
+	if l.ConversionFloor == 0 {
+		l.ConversionFloor = defaultConversionFloor
+	}
+	if !(l.ConversionFloor >= 0 && l.ConversionFloor <= 1) { // NaN too
+		return Limits{}, &otpkit.ValidationError{Field: "Limits.ConversionFloor", Reason: "must be a share from 0 to 1 (0.2 is 20 %)"}
+	}
+	if l.ConversionMinPrefixSends < 0 {
+		l.ConversionMinPrefixSends = -1
+	}
+	if l.ConversionMinCountrySends < 0 {
+		l.ConversionMinCountrySends = -1
+	}
+	if l.ConversionWindow < 0 {
+		l.ConversionWindow, l.ConversionMinPrefixSends, l.ConversionMinCountrySends = -1, -1, -1
+	}
+	l.ConversionWindow = ceilMillis(l.ConversionWindow)
 	return l, nil
 }
 
@@ -184,3 +317,16 @@ func storeRate(r Rate) Rate {
 	}
 	return r
 }
+
+// Format prints l with every SafeList number as [redacted], with any verb:
+// the numbers are people's.
+func (l Limits) Format(f fmt.State, verb rune) {
+	type plain Limits // without this method
+	p := plain(l)
+	p.SafeList = slices.Repeat([]string{"[redacted]"}, len(l.SafeList))
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// LogValue logs l as Format prints it with %+v (slog's JSON handler would
+// otherwise encode the SafeList).
+func (l Limits) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", l)) }

@@ -26,10 +26,13 @@ type MemoryStore struct {
 	recipients map[string]*memRecipient
 	ips        map[string]*memCounter
 	prefixes   map[string]*memCounter
-	peak       int                 // largest size of the maps since they were last rebuilt
-	nextSweep  int64               // Unix ns of the Guard's clock
-	hooks      *memdedup.Deduper   // webhook events, under their own lock
-	refs       expiring[RefRecord] // the Service's refs
+	// The conversion guard's counts per country and per prefix.
+	convCountries map[string]*convCounter
+	convPrefixes  map[string]*convCounter
+	peak          int                 // largest size of the maps since they were last rebuilt
+	nextSweep     int64               // Unix ns of the Guard's clock
+	hooks         *memdedup.Deduper   // webhook events, under their own lock
+	refs          expiring[RefRecord] // the Service's refs
 }
 
 // memRecipient is a recipient's state.
@@ -39,6 +42,7 @@ type memRecipient struct {
 	attempts int32
 	expires  int64 // the code's expiry, Unix ns
 	lastSend int64 // Unix ns; only meaningful when sent
+	prevSend int64 // the last send before lastSend (for RefundSend); 0: none
 	sent     bool
 	sends    window
 	failures window
@@ -54,10 +58,12 @@ type memCounter struct {
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
-		recipients: map[string]*memRecipient{},
-		ips:        map[string]*memCounter{},
-		prefixes:   map[string]*memCounter{},
-		hooks:      memdedup.New(time.Now),
+		recipients:    map[string]*memRecipient{},
+		ips:           map[string]*memCounter{},
+		prefixes:      map[string]*memCounter{},
+		convCountries: map[string]*convCounter{},
+		convPrefixes:  map[string]*convCounter{},
+		hooks:         memdedup.New(time.Now),
 	}
 }
 
@@ -102,14 +108,37 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 		pxSends = pxc.sends.prune(t, s.PrefixSends.Per)
 		lim.consider(RulePrefixSends, pxSends.allowedAt(t, s.PrefixSends), t)
 	}
+	conv, monitored := s.Conversion, false
+	if conv.on() {
+		at := max(m.convCountries[s.Country].judge(t, conv, conv.MinCountrySends*isSet(s.Country)),
+			m.convPrefixes[s.Prefix].judge(t, conv, conv.MinPrefixSends*isSet(s.Prefix)))
+		switch {
+		case at <= t:
+		case conv.Monitor:
+			monitored = true
+		default:
+			lim.consider(RuleConversion, at, t)
+		}
+	}
 	if err := lim.err(t); err != nil {
 		return err
+	}
+	if conv.on() {
+		if s.Country != "" && conv.MinCountrySends > 0 {
+			convFor(m.convCountries, s.Country).slot(t, conv).sends++
+		}
+		if s.Prefix != "" && conv.MinPrefixSends > 0 {
+			convFor(m.convPrefixes, s.Prefix).slot(t, conv).sends++
+		}
 	}
 	if r == nil {
 		r = &memRecipient{}
 		m.recipients[s.Recipient] = r
 	}
 	r.failures = failures
+	if r.sent {
+		r.prevSend = r.lastSend
+	}
 	r.sent, r.lastSend = true, t
 	r.extend(t + int64(s.Interval))
 	if s.RecipientSends.Count > 0 {
@@ -123,7 +152,74 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 		m.prefixes[s.Prefix] = &memCounter{sends: pxSends.add(t, s.PrefixSends.Count), keep: t + int64(s.PrefixSends.Per)}
 	}
 	m.grew()
+	if monitored {
+		return &MonitoredRefusal{Rule: RuleConversion}
+	}
 	return nil
+}
+
+// RefundSend implements Store.
+func (m *MemoryStore) RefundSend(ctx context.Context, at time.Time, s SendRules) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := at.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.recipients[s.Recipient]; r != nil {
+		r.sends = r.sends.remove(t)
+		if r.sent && r.lastSend == t {
+			r.lastSend, r.sent, r.prevSend = r.prevSend, r.prevSend != 0, 0
+		}
+	}
+	if c := m.ips[s.IP]; c != nil && s.IP != "" {
+		c.sends = c.sends.remove(t)
+	}
+	if c := m.prefixes[s.Prefix]; c != nil && s.Prefix != "" {
+		c.sends = c.sends.remove(t)
+	}
+	if s.Conversion.on() {
+		for _, c := range []*convCounter{m.convCountries[s.Country], m.convPrefixes[s.Prefix]} {
+			if c == nil {
+				continue
+			}
+			if b := &c.buckets[t/s.Conversion.bucket()%ConversionBuckets]; b.idx == t/s.Conversion.bucket() && b.sends > 0 {
+				b.sends--
+			}
+		}
+	}
+	return nil
+}
+
+// converted counts a verified code at t for country and prefix.
+func (m *MemoryStore) converted(t int64, country, prefix string, conv ConversionRules) {
+	if !conv.on() {
+		return
+	}
+	if country != "" && conv.MinCountrySends > 0 {
+		convFor(m.convCountries, country).slot(t, conv).verified++
+	}
+	if prefix != "" && conv.MinPrefixSends > 0 {
+		convFor(m.convPrefixes, prefix).slot(t, conv).verified++
+	}
+}
+
+// convFor returns k's counter in counters, made when it has none.
+func convFor(counters map[string]*convCounter, k string) *convCounter {
+	c := counters[k]
+	if c == nil {
+		c = &convCounter{}
+		counters[k] = c
+	}
+	return c
+}
+
+// isSet is 1 for a key that is set, 0 for "" (its level is then off).
+func isSet(k string) int {
+	if k == "" {
+		return 0
+	}
+	return 1
 }
 
 // Issue implements Store.
@@ -168,6 +264,7 @@ func (m *MemoryStore) Check(ctx context.Context, now time.Time, recipient string
 	}
 	if hmac.Equal(r.mac[:], mac) {
 		r.hasCode, r.mac = false, [32]byte{}
+		m.converted(t, c.Country, c.Prefix, c.Conversion)
 		return nil
 	}
 	r.attempts++
@@ -283,6 +380,13 @@ func (m *MemoryStore) sweep(t int64) {
 	for k, c := range m.prefixes {
 		if c.keep <= t {
 			delete(m.prefixes, k)
+		}
+	}
+	for _, counters := range []map[string]*convCounter{m.convCountries, m.convPrefixes} {
+		for k, c := range counters {
+			if c.keep <= t {
+				delete(counters, k)
+			}
 		}
 	}
 	if n := len(m.recipients) + len(m.ips) + len(m.prefixes); n < m.peak/4 {

@@ -24,11 +24,21 @@ type Provider interface {
 	serves(ch otpkit.Channel) (otpkit.Channel, bool)
 	// ready checks the provider against the Service's Guard in New.
 	ready(g *Guard) error
-	// send sends a code to to (E.164 with "+") over ch (what serves
-	// returned).
-	send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale string) (providerSent, error)
+	// send sends a code as o says.
+	send(ctx context.Context, s *Service, o outgoing) (providerSent, error)
 	// check checks code for the verification of r.
 	check(ctx context.Context, s *Service, r RefRecord, code string) checkAnswer
+}
+
+// outgoing is one code to send through a provider.
+type outgoing struct {
+	to     string         // E.164 with "+"
+	ch     otpkit.Channel // what serves returned
+	locale string
+	ref    string // the ref the Service keeps it under
+	// country and prefix are where a verified code counts in the
+	// conversion guard (the send's SendRules).
+	country, prefix string
 }
 
 // providerSent is what a provider's send gives the Service.
@@ -36,6 +46,11 @@ type providerSent struct {
 	id         string
 	lifetime   time.Duration
 	codeLength int
+	// subject is the recipient's pseudonym, the key of its failure budget.
+	subject string
+	// saved: the provider saved the ref itself, before its request
+	// (LOX24), also when it then returns an error.
+	saved bool
 }
 
 // checkAnswer is a provider's check in the Service's vocabulary.
@@ -97,7 +112,8 @@ func (p *tryvoxProvider) serves(ch otpkit.Channel) (otpkit.Channel, bool) {
 
 func (p *tryvoxProvider) ready(*Guard) error { return nil }
 
-func (p *tryvoxProvider) send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale string) (providerSent, error) {
+func (p *tryvoxProvider) send(ctx context.Context, s *Service, o outgoing) (providerSent, error) {
+	to, ch, locale := o.to, o.ch, o.locale
 	n := s.guard.limits.CodeLength
 	if n > 8 {
 		n = providerCodeLength
@@ -112,7 +128,7 @@ func (p *tryvoxProvider) send(ctx context.Context, s *Service, to string, ch otp
 	if !v.ExpiresAt.IsZero() && !v.CreatedAt.IsZero() && v.ExpiresAt.After(v.CreatedAt) {
 		life = v.ExpiresAt.Sub(v.CreatedAt)
 	}
-	return providerSent{id: v.ID, lifetime: life, codeLength: n}, nil
+	return providerSent{id: v.ID, lifetime: life, codeLength: n, subject: s.guard.pseudonym(pseudoRecipient, to)}, nil
 }
 
 func (p *tryvoxProvider) check(ctx context.Context, _ *Service, r RefRecord, code string) checkAnswer {
@@ -123,11 +139,9 @@ func (p *tryvoxProvider) check(ctx context.Context, _ *Service, r RefRecord, cod
 	case err == nil:
 		return checkAnswer{err: fmt.Errorf("verify: tryvox answered status %q to a check: %w", v.Status, otpkit.ErrServer)}
 	case errors.Is(err, otpkit.ErrInvalidCode):
-		// Tryvox's wrong-code answer has no count; its status has. A read,
-		// retried, and only on this path.
-		if st, serr := p.c.GetStatus(ctx, r.ID); serr == nil && st.RemainingAttempts() > 0 {
-			return checkAnswer{outcome: outcomeWrong, attemptsLeft: st.RemainingAttempts(), known: true}
-		}
+		// Tryvox's wrong-code answer has no count: the ref's own count
+		// says how many are left (every check of the code went through
+		// it), without a second request.
 		return checkAnswer{outcome: outcomeWrong}
 	case errors.Is(err, otpkit.ErrMaxAttempts):
 		return checkAnswer{outcome: outcomeLocked}
@@ -162,7 +176,8 @@ func (p *dotdigitalProvider) serves(ch otpkit.Channel) (otpkit.Channel, bool) {
 
 func (p *dotdigitalProvider) ready(*Guard) error { return nil }
 
-func (p *dotdigitalProvider) send(ctx context.Context, s *Service, to string, _ otpkit.Channel, _ string) (providerSent, error) {
+func (p *dotdigitalProvider) send(ctx context.Context, s *Service, o outgoing) (providerSent, error) {
+	to := o.to
 	req := &otpkit.SendCodeRequest{To: strings.TrimPrefix(to, "+")}
 	life := defaultLifetime
 	if ttl := s.guard.limits.CodeTTL; ttl <= 24*time.Hour {
@@ -173,7 +188,7 @@ func (p *dotdigitalProvider) send(ctx context.Context, s *Service, to string, _ 
 	if err != nil {
 		return providerSent{}, err
 	}
-	return providerSent{id: st.RequestID, lifetime: life, codeLength: providerCodeLength}, nil
+	return providerSent{id: st.RequestID, lifetime: life, codeLength: providerCodeLength, subject: s.guard.pseudonym(pseudoRecipient, to)}, nil
 }
 
 func (p *dotdigitalProvider) check(ctx context.Context, _ *Service, r RefRecord, code string) checkAnswer {
@@ -273,31 +288,39 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func (p *lox24Provider) send(ctx context.Context, s *Service, to string, ch otpkit.Channel, locale string) (providerSent, error) {
+func (p *lox24Provider) send(ctx context.Context, s *Service, o outgoing) (providerSent, error) {
+	to, ch, locale, ref := o.to, o.ch, o.locale, o.ref
 	route := p.route
 	if len(route) == 0 {
 		route = []otpkit.RoutingStep{{Channel: ch}}
 	}
-	code, err := s.guard.Issue(ctx, to)
+	subject := s.guard.pseudonym(pseudoRecipient, to)
+	code, err := s.guard.issue(ctx, subject)
 	if err != nil {
 		return providerSent{}, err // a store failure: no failover, the Guard fails closed
 	}
-	if err := s.retireLOX24Ref(ctx, to); err != nil {
+	if err := s.saveLOX24Ref(ctx, subject, o, len(code)); err != nil {
 		return providerSent{}, err
 	}
+	ps := providerSent{lifetime: s.guard.limits.CodeTTL, codeLength: len(code), subject: subject, saved: true}
 	vc, err := p.c.CreateVerifyCode(ctx, &otpkit.CreateVerifyCodeRequest{
 		Phone: to, Code: code, Lang: lox24Lang(locale), IsCodeDeleted: true, RoutingStrategy: route,
 	})
 	if err != nil {
-		return providerSent{}, err
+		if failsOver(ctx, err) {
+			// Nothing went out: the ref must not stand for a code.
+			_ = s.guard.store.DeleteRef(context.WithoutCancel(ctx), ref)
+		}
+		return ps, err
 	}
-	return providerSent{id: vc.ID, lifetime: s.guard.limits.CodeTTL, codeLength: len(code)}, nil
+	ps.id = vc.ID
+	return ps, nil
 }
 
-// check is the Guard's: the ref stands for the recipient's live code (Send
-// deleted the ref before it).
-func (p *lox24Provider) check(ctx context.Context, s *Service, r RefRecord, code string) checkAnswer {
-	return checkAnswer{outcome: outcomeGuard, err: s.guard.Check(ctx, r.Recipient, code)}
+// check is never called: the Service checks LOX24 refs with the Guard
+// (Service.checkLOX24), which counts attempts and failures itself.
+func (p *lox24Provider) check(context.Context, *Service, RefRecord, string) checkAnswer {
+	return checkAnswer{err: errors.New("verify: LOX24 codes are checked by the Guard")}
 }
 
 // lox24Lang is the LOX24 lang for a locale such as "en" or "de-AT": its

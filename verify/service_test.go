@@ -90,14 +90,14 @@ func TestServiceFailsOverOn503AtTryvoxStart(t *testing.T) {
 	srv, c := newMock(t)
 	srv.InjectFault("POST /v1/verify/start", mock.Fault{Status: 503})
 	svc := newService(t, newGuard(t, verify.Limits{}), verify.Tryvox(c), verify.Dotdigital(c))
-	sent, err := svc.Send(ctx, &verify.SendRequest{To: "+447700900123"})
+	sent, err := svc.Send(ctx, &verify.SendRequest{To: "+447400123456"})
 	require.NoError(t, err)
 	assert.Equal(t, otpkit.ProviderDotdigital, sent.Provider)
 	require.Len(t, sent.Failovers, 1)
 	assert.ErrorIs(t, sent.Failovers[0], otpkit.ErrServer)
 	msgs := srv.Messages()
 	require.Len(t, msgs, 1)
-	assert.Equal(t, "447700900123", msgs[0].To, "dotdigital gets the number without +")
+	assert.Equal(t, "447400123456", msgs[0].To, "dotdigital gets the number without +")
 	code := codeFor(t, srv, sent)
 	require.NoError(t, svc.Check(ctx, sent.Ref, code))
 }
@@ -247,7 +247,9 @@ func TestServiceBadInputReachesNoProvider(t *testing.T) {
 		nil,
 		{To: ""},
 		{To: "4917012345678"},
-		{To: "+49 170 1234567"},
+		{To: "+49 170"},
+		{To: "+4990012345678"}, // no such range
+		{To: "0170 1234567"},   // national, without a Region
 		{To: "user@example.com", Channel: otpkit.ChannelEmail},
 		{To: "+4917012345678", Channel: otpkit.ChannelEmail},
 		{To: "+4917012345678", Channel: "fax"},
@@ -331,8 +333,8 @@ func TestServiceLockAndExpiry(t *testing.T) {
 			}
 			require.ErrorIs(t, svc.Check(ctx, sent.Ref, wrong(code)), otpkit.ErrMaxAttempts, "the 5th locks")
 			n := len(srv.Requests())
-			require.ErrorIs(t, svc.Check(ctx, sent.Ref, code), otpkit.ErrNotFound, "a locked ref is used up")
-			assert.Equal(t, n, len(srv.Requests()))
+			require.ErrorIs(t, svc.Check(ctx, sent.Ref, code), otpkit.ErrMaxAttempts, "a locked ref stays locked")
+			assert.Equal(t, n, len(srv.Requests()), "and reaches no provider")
 
 			sent, err = svc.Send(ctx, &verify.SendRequest{To: "+4917012345678"})
 			require.NoError(t, err)

@@ -28,6 +28,9 @@ import (
 // the Guard demands a secret; a store that does not implement it is taken as
 // shared.
 //
+// Recipients (and IP addresses and number prefixes) reach a Store as the
+// Guard's pseudonyms (see SendRules), never in clear.
+//
 // A Store also keeps the refs of a Service (RefStore): its records are
 // small, hold no code, and live as long as the verification they stand for.
 type Store interface {
@@ -42,7 +45,8 @@ type Store interface {
 	// Issue makes mac the recipient's live code until now+ttl with no
 	// attempts used, replacing any previous code. Failures stay.
 	Issue(ctx context.Context, now time.Time, recipient string, mac []byte, ttl time.Duration) error
-	// Check checks mac against the recipient's live code, in this order:
+	// Check checks mac against the recipient's live code (a verified code
+	// counts in c's conversion guard), in this order:
 	// failure budget spent (c.Failures): *LimitError RuleFailures; no live
 	// code (never issued, expired, used): otpkit.ErrNotFound; code locked
 	// (c.MaxAttempts attempts used): otpkit.ErrMaxAttempts; equal MACs
@@ -51,6 +55,13 @@ type Store interface {
 	// answer is *InvalidCodeError with the attempts left, or
 	// otpkit.ErrMaxAttempts when none are left.
 	Check(ctx context.Context, now time.Time, recipient string, mac []byte, c CheckRules) error
+	// RefundSend takes back the send that AllowSend(ctx, at, s) recorded,
+	// from every window it counted in (the recipient's, the IP's, the
+	// prefix's, and the recipient's last send, which goes back to the one
+	// before), atomically. The Service calls it when every provider proved
+	// that nothing went out. A send that is no longer there (its window
+	// passed, Unlock) is no error.
+	RefundSend(ctx context.Context, at time.Time, s SendRules) error
 	// AllowCheck returns *LimitError RuleFailures when the recipient's
 	// failure budget is spent, and records nothing.
 	AllowCheck(ctx context.Context, now time.Time, recipient string, failures Rate) error
@@ -71,12 +82,18 @@ type Shared interface {
 
 // SendRules is one AllowSend as a Store sees it. A Rate with Count 0, an
 // empty IP or Prefix, or a zero Interval means that rule does not apply.
+//
+// Recipient, IP and Prefix are pseudonyms: the Guard hands the store an
+// HMAC under its secret of the canonical recipient, of the client's address
+// and of the number prefix, never the number or the address, so that a
+// store holds no personal data in clear. The same input always gives the
+// same pseudonym under one secret.
 type SendRules struct {
 	Recipient string
-	// IP is the client's address as the Guard normalised it (an IPv6 /64
-	// network for IPv6).
+	// IP stands for the client's address as the Guard normalised it (an
+	// IPv6 /64 network for IPv6).
 	IP string
-	// Prefix is the recipient's first Limits.PrefixDigits digits.
+	// Prefix stands for the recipient's first Limits.PrefixDigits digits.
 	Prefix string
 	// Interval is Limits.SendInterval.
 	Interval       time.Duration
@@ -86,12 +103,25 @@ type SendRules struct {
 	// Failures is the failure budget: Limits.MaxFailures per
 	// Limits.FailureWindow.
 	Failures Rate
+	// Country is the recipient's country for the conversion guard (see
+	// ConversionRules; e.g. "DE"), empty for an e-mail address. Prefix
+	// (above) is set whenever PrefixSends or the guard's prefix level is
+	// on.
+	Country string
+	// Conversion is the conversion guard; its zero value is off.
+	Conversion ConversionRules
 }
 
-// CheckRules are the limits a Store applies in Check.
+// CheckRules are the limits a Store applies in Check (and ReserveCheck,
+// SettleCheck).
 type CheckRules struct {
 	// MaxAttempts is the attempts one code allows.
 	MaxAttempts int
 	// Failures is the failure budget.
 	Failures Rate
+	// Country and Prefix are where a verified code counts in the
+	// conversion guard (Check; SettleCheck takes them from the record).
+	Country, Prefix string
+	// Conversion is the conversion guard; its zero value is off.
+	Conversion ConversionRules
 }

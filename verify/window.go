@@ -46,6 +46,16 @@ func (w window) add(now int64, count int) window {
 	return w
 }
 
+// remove drops one entry at t (a refund), if there is one.
+func (w window) remove(t int64) window {
+	for i := len(w) - 1; i >= 0; i-- {
+		if w[i] == t {
+			return append(w[:i:i], w[i+1:]...)
+		}
+	}
+	return w
+}
+
 // limited is a refusal being built: the latest allowed time over the rules
 // that refuse, and which rule that is.
 type limited struct {

@@ -24,7 +24,7 @@ func TestDemoService(t *testing.T) {
 		"at tryvox: *verify.InvalidCodeError (3 attempts left)",
 		"failover   otpkit.ErrDeliveryFailed (HTTP 502 DELIVERY_FAILED)",
 		"Send(+4917055500003): sent by dotdigital over sms",
-		"at dotdigital: otpkit.ErrInvalidCode",
+		"at dotdigital: *verify.InvalidCodeError (4 attempts left)",
 		"*verify.LimitError (rule failures",
 		"no provider was asked",
 	} {

@@ -1,6 +1,8 @@
 // Command otpkit calls the LOX24, Tryvox and dotdigital verification APIs
 // from the shell, runs a demo of every flow against an embedded mock, and
-// serves that mock on its own for CI pipelines in any language.
+// serves that mock on its own for CI pipelines in any language. It also
+// reads phone numbers as package verify does (otpkit number) and prints
+// verify's default rules with their reasons (otpkit policy).
 //
 // Run "otpkit --help" for the commands.
 package main

@@ -92,7 +92,7 @@ func (s *syncBuffer) String() string {
 func TestHelpOnEveryLevel(t *testing.T) {
 	cases := [][]string{
 		{"--help"}, {"-h"}, {"-help"}, {"help"},
-		{"demo", "--help"}, {"mock", "-h"}, {"version", "--help"},
+		{"demo", "--help"}, {"mock", "-h"}, {"version", "--help"}, {"number", "--help"}, {"policy", "-h"},
 		{"help", "tryvox"}, {"help", "dotdigital", "validate"},
 	}
 	for _, g := range groups {
@@ -131,7 +131,7 @@ func TestTopLevelHelpListsEveryCommand(t *testing.T) {
 			assert.Contains(t, r.stdout, s.name)
 		}
 	}
-	for _, name := range []string{"demo", "mock", "version", "LOX24_TOKEN", "TRYVOX_API_KEY", "TRYVOX_TENANT_ID",
+	for _, name := range []string{"demo", "mock", "number", "policy", "version", "LOX24_TOKEN", "TRYVOX_API_KEY", "TRYVOX_TENANT_ID",
 		"DOTDIGITAL_USERNAME", "DOTDIGITAL_PASSWORD", "OTPKIT_BASE_URL"} {
 		assert.Contains(t, r.stdout, name)
 	}

@@ -112,6 +112,10 @@ func (c *cli) dispatch(args []string) error {
 		return c.demo(rest)
 	case "mock":
 		return c.mock(rest)
+	case "number":
+		return c.number(rest)
+	case "policy":
+		return c.policy(rest)
 	default:
 		for _, g := range groups {
 			if g.name == name {
@@ -183,6 +187,8 @@ Commands:
   %-11s %s
   %-11s %s
   %-11s %s
+  %-11s %s
+  %-11s %s
 
 The provider commands read their credentials from the environment:
   %s, %s, %s,
@@ -194,6 +200,8 @@ Exit status: 0 success, 1 provider or network error, 2 usage error.
 Run 'otpkit COMMAND --help' for a command's flags.
 `, "demo", "run every flow against an embedded mock and print a transcript",
 		"mock", "serve the mock of the three APIs (and /_mock/ controls) over HTTP",
+		"number", "read a phone number: E.164 form, region, type, what the default policy allows",
+		"policy", "print verify's rules with their defaults and the reason for each",
 		"version", "print the version",
 		"help", "show the help of a command, e.g. 'otpkit help tryvox start'",
 		envLOX24, envTryvoxKey, envTryvoxTen, envDDUser, envDDPass, envBaseURL)

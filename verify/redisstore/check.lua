@@ -1,8 +1,9 @@
 -- check: checks a code's MAC against the recipient's live code. It is the
 -- hot path, so it stands alone (no lib.lua: fewer closures a call) and
 -- makes at most four calls: HMGET, one HSET or HDEL, PTTL and PEXPIRE.
--- KEYS[1]: recipient hash; ARGV: now_ms, now_ns, mac, max attempts,
--- failure count, per_ms (count 0: no budget).
+-- KEYS[1]: recipient hash (then the conversion counters, on one server);
+-- ARGV: now_ms, now_ns, mac, max attempts, failure count, per_ms (count 0:
+-- no budget), the conversion guard's bucket_ms (0: off).
 -- Returns {0} verified (the code is used up), {1, attempts left} wrong,
 -- {2} locked (the attempts are used up), {3} no live code,
 -- {4, 'failures', at_ms, at_ns} failure budget spent until then.
@@ -45,6 +46,18 @@ local used = tonumber(f[3]) or 0
 if used >= max then return {2} end
 if f[1] == mac then
   redis.call('HDEL', key, 'h', 'e', 'a')
+  -- A verified code counts in the conversion guard: KEYS[2] and on (but
+  -- the last, the operation's key) are the counters of the recipient's
+  -- country and prefix, bumped in the bucket of now (see lib.lua).
+  local bucket = tonumber(ARGV[7])
+  if bucket and bucket > 0 and #KEYS > 2 then
+    local idx = math.floor(nms / bucket)
+    local field, ttl = 'v' .. string.format('%.0f', idx), (idx + 13) * bucket - nms
+    for k = 2, #KEYS - 1 do
+      redis.call('HINCRBY', KEYS[k], field, 1)
+      if redis.call('PTTL', KEYS[k]) < ttl then redis.call('PEXPIRE', KEYS[k], ttl) end
+    end
+  end
   return {0}
 end
 

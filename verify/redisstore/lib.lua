@@ -97,3 +97,44 @@ local function refused(r)
 end
 
 local now = {tonumber(ARGV[1]), tonumber(ARGV[2])}
+
+-- The conversion guard's counters: a hash per country or prefix with a
+-- field 's<n>' (sends) and 'v<n>' (verified codes) per bucket n (a
+-- bucket's number is its start in ms over its length; the last 12 count).
+
+-- cjudge returns when key's counts allow sends again (nil: now), pruning
+-- the buckets that left the window: at least min sends in the window of
+-- which fewer than floor were verified refuse until the oldest counted
+-- bucket leaves it.
+local function cjudge(key, now, bucket, min, floor)
+  local cur = math.floor(now[1] / bucket)
+  local f = redis.call('HGETALL', key)
+  local sends, verified, oldest, stale = 0, 0, nil, {}
+  for i = 1, #f, 2 do
+    local idx = tonumber(string.sub(f[i], 2))
+    if idx <= cur - 12 then
+      stale[#stale + 1] = f[i]
+    elseif idx <= cur then
+      local n = tonumber(f[i + 1])
+      if string.sub(f[i], 1, 1) == 's' then
+        sends = sends + n
+        if n > 0 and (oldest == nil or idx < oldest) then oldest = idx end
+      else
+        verified = verified + n
+      end
+    end
+  end
+  if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
+  if min <= 0 or sends < min or verified >= floor * sends then return nil end
+  return {(oldest + 12) * bucket, 0}
+end
+
+-- cbump adds by to key's kind ('s' or 'v') in the bucket of time t and keeps
+-- the key for the window.
+local function cbump(key, kind, t, bucket, by)
+  local idx = math.floor(t[1] / bucket)
+  local field = kind .. string.format('%.0f', idx)
+  if by < 0 and tonumber(redis.call('HGET', key, field) or '0') <= 0 then return end
+  redis.call('HINCRBY', key, field, by)
+  keep(key, (idx + 13) * bucket - t[1])
+end

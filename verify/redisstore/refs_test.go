@@ -54,11 +54,14 @@ func TestServiceKeysHoldNoCodeAndExpire(t *testing.T) {
 		if !strings.HasPrefix(k, prefix+"ref:") {
 			continue
 		}
-		require.Equal(t, "string", typ)
-		v, err := rdb.Get(ctx, k).Result()
+		require.Equal(t, "hash", typ)
+		fields, err := rdb.HGetAll(ctx, k).Result()
 		require.NoError(t, err)
-		for _, code := range codes {
-			assert.NotContains(t, v, code, "key %q holds a code", k)
+		for _, v := range fields {
+			for _, code := range codes {
+				assert.NotContains(t, v, code, "key %q holds a code", k)
+			}
+			assert.NotContains(t, v, "4917000000", "key %q holds a number", k)
 		}
 		assert.NotContains(t, k, "4917000000003", "the LOX24 latest-ref key names no number")
 		refKeys++

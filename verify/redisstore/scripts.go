@@ -1,8 +1,14 @@
 package redisstore
 
 import (
+	"context"
+	"crypto/rand"
 	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,18 +29,158 @@ var (
 	failuresLua string
 	//go:embed release.lua
 	releaseLua string
+	//go:embed claimref.lua
+	claimRefLua string
+	//go:embed reserve.lua
+	reserveLua string
+	//go:embed settle.lua
+	settleLua string
+	//go:embed saveref.lua
+	saveRefLua string
+	//go:embed delete.lua
+	deleteLua string
 )
 
 // The scripts. redis.Script runs EVALSHA and falls back to EVAL on NOSCRIPT
-// (a flushed script cache, a restart, a failover).
+// (a flushed script cache, a restart, a failover). Every decision that
+// counts something is a once script (see once).
 var (
-	sendScript     = redis.NewScript(libLua + sendLua)
-	refundScript   = redis.NewScript(libLua + refundLua)
-	issueScript    = redis.NewScript(libLua + issueLua)
-	checkScript    = redis.NewScript(checkLua) // stands alone: the hot path
-	failuresScript = redis.NewScript(libLua + failuresLua)
+	sendScript     = once(libLua + sendLua)
+	refundScript   = once(libLua + refundLua)
+	issueScript    = once(libLua + issueLua)
+	checkScript    = once(checkLua) // stands alone: the hot path
+	failuresScript = once(libLua + failuresLua)
 	releaseScript  = redis.NewScript(releaseLua)
+	claimRefScript = once(claimRefLua)
+	reserveScript  = once(reserveLua) // stands alone: the hot path
+	settleScript   = once(libLua + settleLua)
+	saveRefScript  = once(saveRefLua)
+	deleteScript   = redis.NewScript(deleteLua) // a script only so that WithReplicas can wait for it
 )
+
+// opTTL is how long a decision's answer is kept under its operation id:
+// longer than any retry of the command can come (go-redis retries within
+// its MaxRetries backoffs and the caller's deadline).
+const opTTL = 30 * time.Second
+
+// once wraps a script so that it runs at most once per operation id: its
+// last KEY is the operation's key (made by Store.decide, in the slot of
+// the script's first key), and its answer is kept there for opTTL. When
+// go-redis sends the command again after a cut connection (Options.
+// MaxRetries), the script finds the answer it gave and returns it,
+// counting nothing twice: a send, an attempt or a failure counts once
+// whatever the client retries, and a right code used up by the first
+// run still answers "verified" to the retry.
+func once(body string) *redis.Script {
+	return redis.NewScript("local opkey = KEYS[#KEYS]\n" +
+		"local done = redis.call('GET', opkey)\n" +
+		"if done then return cjson.decode(done) end\n" +
+		"local answer = (function()\n" + body + "\nend)()\n" +
+		"redis.call('SET', opkey, cjson.encode(answer), 'PX', " + strconv.FormatInt(opTTL.Milliseconds(), 10) + ")\n" +
+		"return answer\n")
+}
+
+// decide runs a once script over keys with a new operation id: the same
+// id on every retry of this call, a new one on the next call. With
+// WithReplicas it waits for the replicas (see replicated). After a network
+// error on a Cluster it has the slot map reloaded, so that a promoted
+// replica is found in seconds, not at go-redis's next periodic reload.
+func (s *Store) decide(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	keys = append(keys, s.opKey(keys[0]))
+	var cmd *redis.Cmd
+	if s.replicas > 0 {
+		cmd = s.replicated(ctx, script, keys, args...)
+	} else {
+		cmd = script.Run(ctx, s.rdb, keys, args...)
+	}
+	s.afterError(ctx, cmd.Err())
+	return cmd
+}
+
+// afterError asks a Cluster client to reload its slot map after an error
+// that is not Redis's answer (a refused or broken connection, a timeout):
+// the master it knew may be gone. go-redis itself follows MOVED and ASK.
+func (s *Store) afterError(ctx context.Context, err error) {
+	if err == nil || errors.Is(err, redis.Nil) {
+		return
+	}
+	cc, ok := s.rdb.(*redis.ClusterClient)
+	if !ok {
+		return
+	}
+	var reply redis.Error
+	if errors.As(err, &reply) && !strings.HasPrefix(err.Error(), "CLUSTERDOWN") && !strings.HasPrefix(err.Error(), "TRYAGAIN") {
+		return
+	}
+	cc.ReloadState(ctx)
+}
+
+// replicated runs script and WAIT in one pipeline, on the connection to the
+// master that holds keys[0], so that WAIT waits for this very write: fewer
+// than s.replicas acknowledgements within the timeout is an error (the
+// Guard fails closed on it; the decision may stand on the master).
+func (s *Store) replicated(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	node, err := s.master(ctx, keys[0])
+	if err != nil {
+		cmd := redis.NewCmd(ctx)
+		cmd.SetErr(err)
+		return cmd
+	}
+	run := func(eval bool) (*redis.Cmd, *redis.Cmd) {
+		pipe := node.Pipeline()
+		var cmd *redis.Cmd
+		if eval {
+			cmd = script.Eval(ctx, pipe, keys, args...)
+		} else {
+			cmd = script.EvalSha(ctx, pipe, keys, args...)
+		}
+		wait := pipe.Do(ctx, "WAIT", s.replicas, s.replicaTimeout.Milliseconds())
+		_, _ = pipe.Exec(ctx)
+		return cmd, wait
+	}
+	cmd, wait := run(false)
+	if err := cmd.Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		cmd, wait = run(true)
+	}
+	if cmd.Err() != nil {
+		return cmd
+	}
+	n, err := wait.Int64()
+	if err != nil {
+		cmd.SetErr(fmt.Errorf("redisstore: waiting for replicas: %w", err))
+	} else if n < int64(s.replicas) {
+		cmd.SetErr(fmt.Errorf("redisstore: %d of %d replicas acknowledged the write within %s (WithReplicas)", n, s.replicas, s.replicaTimeout))
+	}
+	return cmd
+}
+
+// master is the client of the master that holds key: the store's client on
+// one server (or Sentinel), the key's master on a Cluster.
+func (s *Store) master(ctx context.Context, key string) (*redis.Client, error) {
+	switch c := s.rdb.(type) {
+	case *redis.Client:
+		return c, nil
+	case *redis.ClusterClient:
+		return c.MasterForKey(ctx, key)
+	}
+	return nil, fmt.Errorf("redisstore: WithReplicas needs a *redis.Client or a *redis.ClusterClient, not a %T", s.rdb)
+}
+
+// opBytes is the randomness of an operation id: two calls never share one.
+const opBytes = 12
+
+// opKey is a new operation's key in the slot of key (its hash tag).
+func (s *Store) opKey(key string) string {
+	b := make([]byte, opBytes)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	tag := key
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			tag = key[i+1 : i+1+j]
+		}
+	}
+	return s.prefix + "op:{" + tag + "}:" + base64.RawURLEncoding.EncodeToString(b)
+}
 
 // nowArgs splits t into the scripts' two numbers: Unix milliseconds (floor)
 // and the nanoseconds within them, since a Lua number cannot hold Unix

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -13,13 +14,23 @@ import (
 	"github.com/otpkit/otpkit/verify/redisstore"
 )
 
-// BenchmarkServiceCheckRedis is BenchmarkServiceCheckPaired of package
-// verify on one Redis server: per op, one Service.Check of a right Tryvox
-// code over the mock and one direct check (AllowCheck, then CheckCode), in
-// alternating order, each timed on its own. Service.Check reads the ref with
-// the recipient's failure budget in one script (verify.RefBudgetLoader), so
-// both sides make one Redis round trip before CheckCode.
-func BenchmarkServiceCheckRedis(b *testing.B) {
+// BenchmarkServiceCheckWrongRedis: per op, one Service.Check of a wrong
+// Tryvox code over the mock on one Redis server, and its anchor: the
+// provider call it wraps plus the one store round trip it needs (the
+// Guard's RecordFailure, one EVALSHA that writes the recipient's failure,
+// then CheckCode), in alternating order, each timed on its own.
+// Service.Check reserves the attempt and the failure in one script before
+// CheckCode and makes no call after a wrong code. Each op checks its own
+// verification of its own recipient.
+func BenchmarkServiceCheckWrongRedis(b *testing.B) { benchServiceCheck(b, false) }
+
+// BenchmarkServiceCheckRightRedis is BenchmarkServiceCheckWrongRedis with
+// the right code: Service.Check makes two round trips (the reservation
+// before CheckCode, the settlement after it), so the anchor is
+// RecordFailure, CheckCode, AllowCheck (two EVALSHAs around the call).
+func BenchmarkServiceCheckRightRedis(b *testing.B) { benchServiceCheck(b, true) }
+
+func benchServiceCheck(b *testing.B, right bool) {
 	ctx := context.Background()
 	srv := mock.NewServer()
 	b.Cleanup(srv.Close)
@@ -37,6 +48,19 @@ func BenchmarkServiceCheckRedis(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// expect turns the answer a side should give into nil.
+	expect := func(err error) error {
+		if right || !errors.Is(err, otpkit.ErrInvalidCode) {
+			return err
+		}
+		return nil
+	}
+	input := func(code string) string {
+		if right {
+			return code
+		}
+		return wrongCode(code)
+	}
 	checks := [2][]func() error{make([]func() error, b.N), make([]func() error, b.N)}
 	for i := 0; i < b.N; i++ {
 		to := fmt.Sprintf("+4915%09d", 2*i)
@@ -45,7 +69,7 @@ func BenchmarkServiceCheckRedis(b *testing.B) {
 			b.Fatal(err)
 		}
 		code, _ := srv.CodeFor(s.ProviderID)
-		checks[0][i] = func() error { return svc.Check(ctx, s.Ref, code) }
+		checks[0][i] = func() error { return expect(svc.Check(ctx, s.Ref, input(code))) }
 
 		to2 := fmt.Sprintf("+4915%09d", 2*i+1)
 		v, err := c.StartVerification(ctx, &otpkit.StartVerificationRequest{To: to2, Channel: otpkit.ChannelSMS})
@@ -54,12 +78,15 @@ func BenchmarkServiceCheckRedis(b *testing.B) {
 		}
 		code2, _ := srv.CodeFor(v.ID)
 		checks[1][i] = func() error {
-			if err := g.AllowCheck(ctx, to2); err != nil {
+			if err := g.RecordFailure(ctx, to2); err != nil {
 				return err
 			}
-			_, err := c.CheckCode(ctx, v.ID, code2)
-			return err
+			_, err := c.CheckCode(ctx, v.ID, input(code2))
+			if err = expect(err); err != nil || !right {
+				return err
+			}
+			return g.AllowCheck(ctx, to2)
 		}
 	}
-	paired.Run(b, [2]string{"service", "direct"}, checks)
+	paired.Run(b, [2]string{"service", "anchor"}, checks)
 }

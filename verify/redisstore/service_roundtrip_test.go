@@ -56,9 +56,11 @@ func (h *orderHook) take() []string {
 }
 
 // On one server, Service.Check of a Tryvox or dotdigital code makes one
-// Redis round trip, one EVALSHA (the ref and its recipient's failure budget,
-// verify.RefBudgetLoader), before the provider call, and none after a right
-// code; a spent budget is that one EVALSHA and no provider call.
+// Redis round trip, one EVALSHA (ReserveCheck: the ref's attempt and its
+// recipient's failure, reserved at once), before the provider call; a wrong
+// code none after it, a right code one more (SettleCheck gives the failure
+// back and uses the ref up); a spent budget is that one EVALSHA and no
+// provider call.
 func TestServiceCheckOneRoundTripBeforeTheProvider(t *testing.T) {
 	addr := redistest.Addr(t)
 	for _, p := range []otpkit.Provider{otpkit.ProviderTryvox, otpkit.ProviderDotdigital} {
@@ -94,15 +96,24 @@ func TestServiceCheckOneRoundTripBeforeTheProvider(t *testing.T) {
 				return hook.take(), commandCalls(t, admin), len(srv.Requests()) - before, err
 			}
 
-			sentCmds, calls, asked, err := check(code)
-			require.NoError(t, err)
+			sentCmds, calls, asked, err := check(wrongCode(code))
+			require.ErrorIs(t, err, otpkit.ErrInvalidCode)
 			n := len(srv.Requests()) - 1
 			assert.Equal(t, []string{fmt.Sprintf("evalsha after %d provider requests", n)}, sentCmds,
-				"one EVALSHA, before the provider call, and nothing after a right code")
+				"a wrong code: one EVALSHA, before the provider call, nothing after it")
 			assert.Equal(t, 1, calls["evalsha"], "EVALSHA calls")
+			assert.Equal(t, 1, asked, "one provider call")
+
+			sentCmds, calls, asked, err = check(code)
+			require.NoError(t, err)
+			n = len(srv.Requests()) - 1
+			assert.Equal(t, []string{fmt.Sprintf("evalsha after %d provider requests", n),
+				fmt.Sprintf("evalsha after %d provider requests", n+1)}, sentCmds,
+				"a right code: one EVALSHA before the provider call, one after")
+			assert.Equal(t, 2, calls["evalsha"], "EVALSHA calls")
 			assert.Zero(t, calls["eval"], "EVAL calls")
-			// (commandstats also counts what the script ran: its GET and
-			// HGET; the hook above shows the client sent nothing else.)
+			// (commandstats also counts what the scripts ran; the hook
+			// above shows the client sent nothing else.)
 			assert.Equal(t, 1, asked, "one provider call")
 
 			// Spend the budget (3 wrong codes, see instance), then the

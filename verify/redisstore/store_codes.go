@@ -12,19 +12,31 @@ import (
 // Issue implements verify.Store: one script, one round trip.
 func (s *Store) Issue(ctx context.Context, now time.Time, recipient string, mac []byte, ttl time.Duration) error {
 	ms, ns := nowArgs(now)
-	return issueScript.Run(ctx, s.rdb, []string{s.recipientKey(recipient)}, ms, ns, mac, millis(ttl)).Err()
+	return s.decide(ctx, issueScript, []string{s.recipientKey(recipient)}, ms, ns, mac, millis(ttl)).Err()
 }
 
-// Check implements verify.Store: one script, one round trip.
+// Check implements verify.Store: one script, one round trip (on a Cluster
+// a verified code that counts in the conversion guard takes one more per
+// counter, which live in other slots).
 func (s *Store) Check(ctx context.Context, now time.Time, recipient string, mac []byte, c verify.CheckRules) error {
 	ms, ns := nowArgs(now)
-	res, err := checkScript.Run(ctx, s.rdb, []string{s.recipientKey(recipient)},
-		ms, ns, mac, c.MaxAttempts, c.Failures.Count, millis(c.Failures.Per)).Slice()
+	keys := []string{s.recipientKey(recipient)}
+	conv := s.conversionKeys(c.Conversion, c.Country, c.Prefix)
+	if s.oneServer {
+		for _, k := range conv {
+			keys = append(keys, k.key)
+		}
+	}
+	res, err := s.decide(ctx, checkScript, keys,
+		ms, ns, mac, c.MaxAttempts, c.Failures.Count, millis(c.Failures.Per), millis(bucketOf(c.Conversion))).Slice()
 	if err != nil {
 		return err
 	}
 	switch status(res) {
 	case 0:
+		if !s.oneServer {
+			s.converted(context.WithoutCancel(ctx), now, conv, c)
+		}
 		return nil
 	case 1:
 		return &verify.InvalidCodeError{AttemptsLeft: int(number(res, 1))}
@@ -36,6 +48,17 @@ func (s *Store) Check(ctx context.Context, now time.Time, recipient string, mac 
 		return limit(res, now)
 	}
 	return fmt.Errorf("redisstore: unexpected answer of the check script: %v", res)
+}
+
+// converted counts a verified code in the conversion counters conv, one
+// script a key (a Cluster's other slots). A failure leaves the code
+// uncounted, which can only make the guard stricter.
+func (s *Store) converted(ctx context.Context, now time.Time, conv []sendKey, c verify.CheckRules) {
+	ms, ns := nowArgs(now)
+	for _, k := range conv {
+		_ = s.decide(ctx, settleScript, []string{k.key}, ms, ns, "verified", string(k.role), c.MaxAttempts,
+			millis(c.Failures.Per), millis(k.per)).Err()
+	}
 }
 
 // AllowCheck implements verify.Store.
@@ -53,7 +76,7 @@ func (s *Store) failures(ctx context.Context, now time.Time, recipient, mode str
 		return nil
 	}
 	ms, ns := nowArgs(now)
-	res, err := failuresScript.Run(ctx, s.rdb, []string{s.recipientKey(recipient)},
+	res, err := s.decide(ctx, failuresScript, []string{s.recipientKey(recipient)},
 		ms, ns, mode, failures.Count, millis(failures.Per)).Slice()
 	if err != nil {
 		return err
@@ -64,9 +87,10 @@ func (s *Store) failures(ctx context.Context, now time.Time, recipient, mode str
 	return limit(res, now)
 }
 
-// Unlock implements verify.Store: one HDEL.
+// Unlock implements verify.Store: one HDEL (in a script, so that
+// WithReplicas can wait for it).
 func (s *Store) Unlock(ctx context.Context, recipient string) error {
-	return s.rdb.HDel(ctx, s.recipientKey(recipient), "f").Err()
+	return s.decide(ctx, deleteScript, []string{s.recipientKey(recipient)}, "f").Err()
 }
 
 // status is the first number of a script's answer (-1 when there is none).

@@ -10,8 +10,9 @@
 // it checks what users see: expiry, attempts, single use, the failure
 // budget, each send rule with an exact RetryAfter, and contention from two
 // Guards at once. A store that also implements the webhook deduplication
-// methods (Claim, Done, Release) has them checked too, and one that
-// implements verify.RefBudgetLoader must answer as LoadRef then AllowCheck.
+// methods (Claim, Done, Release) has them checked too. The Service's part of
+// a store (refs, ClaimRef, ReserveCheck and SettleCheck, RefundSend) is
+// driven directly, with the pseudonyms a Guard would hand it.
 package storetest
 
 import (

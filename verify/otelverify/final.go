@@ -1,0 +1,88 @@
+package otelverify
+
+import (
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpkit/otpkit/verify"
+)
+
+// outcomes are the otpkit.outcome values of the Final kinds.
+var outcomes = map[verify.EventKind]string{
+	verify.EventSent:         "sent",
+	verify.EventSendRefused:  "refused",
+	verify.EventSendFailed:   "failed",
+	verify.EventVerified:     "verified",
+	verify.EventWrongCode:    "wrong",
+	verify.EventLocked:       "locked",
+	verify.EventExpired:      "expired",
+	verify.EventCheckRefused: "refused",
+	verify.EventCheckFailed:  "error",
+}
+
+// finalKey is what a Final event's attributes depend on, sanitised.
+type finalKey struct {
+	kind                            verify.EventKind
+	provider, channel, region, rule string
+}
+
+// finalAttrs is what a Final event records.
+type finalAttrs struct {
+	send    bool                 // sends, else checks
+	add     []metric.AddOption   // for sends or checks
+	refusal *ruleAttrs           // for refusals, when the event is one
+	span    []attribute.KeyValue // the span's attributes
+	outcome string
+	failed  bool // the span's status is Error
+}
+
+// final returns e's attributes, built once per combination.
+func (o *observer) final(e verify.Event) *finalAttrs {
+	k := finalKey{kind: e.Kind, provider: provider(e.Provider), channel: channel(e.Channel),
+		region: region(e.Region), rule: rule(e.Rule)}
+	return o.finals.get(k, o.buildFinal)
+}
+
+// buildFinal builds a finalKey's attributes.
+func (o *observer) buildFinal(k finalKey) *finalAttrs {
+	outcome := outcomes[k.kind]
+	if outcome == "" {
+		outcome = other
+	}
+	f := &finalAttrs{send: k.kind.Op() == verify.OpSend, outcome: outcome,
+		failed: k.kind == verify.EventSendFailed || k.kind == verify.EventCheckFailed}
+	refused := k.kind == verify.EventSendRefused || k.kind == verify.EventCheckRefused
+	// The counters: sends by provider, channel, region and outcome; checks
+	// the same (the spec's provider and outcome, plus channel and region
+	// when known, for conversion by channel or region).
+	counted := kvs(nil, keyProvider.String(k.provider), keyChannel.String(k.channel),
+		keyRegion.String(k.region), keyOutcome.String(outcome))
+	f.add = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(counted...))}
+	f.span = counted
+	if refused {
+		f.refusal = o.rule(verify.Rule(k.rule))
+		f.span = kvs(f.span, keyRule.String(k.rule))
+	}
+	return f
+}
+
+// ruleAttrs is what a refusal or a monitored refusal records.
+type ruleAttrs struct {
+	add   []metric.AddOption
+	event []trace.EventOption
+}
+
+// rule returns r's attributes, built once per rule.
+func (o *observer) rule(r verify.Rule) *ruleAttrs {
+	return o.rules.get(rule(r), buildRule)
+}
+
+// buildRule builds a sanitised rule's attributes.
+func buildRule(r string) *ruleAttrs {
+	kv := kvs(nil, keyRule.String(r))
+	return &ruleAttrs{
+		add:   []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kv...))},
+		event: []trace.EventOption{trace.WithAttributes(kv...)},
+	}
+}

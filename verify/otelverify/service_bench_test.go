@@ -1,0 +1,82 @@
+package otelverify_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/otpkit/otpkit"
+	"github.com/otpkit/otpkit/mock"
+	"github.com/otpkit/otpkit/verify"
+	"github.com/otpkit/otpkit/verify/internal/paired"
+	"github.com/otpkit/otpkit/verify/otelverify"
+)
+
+// BenchmarkServiceCheckObserved is the goal's measurement: Service.Check of
+// a right code over the mock with the OpenTelemetry observer (the metric
+// SDK with a reader, the trace SDK sampling every span) against the same
+// Check without an observer, op by op in alternating order on one mock
+// (verify/internal/paired). It reports both and their ratio,
+// observed/plain; the goal is at most 1.05.
+func BenchmarkServiceCheckObserved(b *testing.B) {
+	for _, name := range []otpkit.Provider{otpkit.ProviderTryvox, otpkit.ProviderDotdigital, otpkit.ProviderLOX24} {
+		b.Run("provider="+string(name), func(b *testing.B) {
+			ctx := context.Background()
+			srv := mock.NewServer()
+			b.Cleanup(srv.Close)
+			c, err := srv.Client(otpkit.WithRetryPolicy(otpkit.RetryPolicy{}))
+			must(b, err)
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			tp := sdktrace.NewTracerProvider()
+			b.Cleanup(func() { _ = mp.Shutdown(ctx); _ = tp.Shutdown(ctx) })
+
+			observed := newBenchService(b, name, c, verify.WithObserver(otelverify.New(mp, tp)))
+			plain := newBenchService(b, name, c)
+			checks := [2][]func() error{make([]func() error, b.N), make([]func() error, b.N)}
+			for i := 0; i < b.N; i++ {
+				checks[0][i] = prepareCheck(b, ctx, srv, observed, fmt.Sprintf("+4915%09d", 2*i))
+				checks[1][i] = prepareCheck(b, ctx, srv, plain, fmt.Sprintf("+4915%09d", 2*i+1))
+			}
+			paired.Run(b, [2]string{"observed", "plain"}, checks)
+		})
+	}
+}
+
+// newBenchService is a Service over the provider name of c, on a Guard of
+// its own with the send rules off.
+func newBenchService(b *testing.B, name otpkit.Provider, c *otpkit.Client, opts ...verify.GuardOption) *verify.Service {
+	open := verify.Limits{SendInterval: -1, RecipientSends: verify.Rate{Count: -1},
+		IPSends: verify.Rate{Count: -1}, PrefixSends: verify.Rate{Count: -1}}
+	g, err := verify.NewGuard(verify.NewMemoryStore(), append([]verify.GuardOption{verify.WithLimits(open)}, opts...)...)
+	must(b, err)
+	var p verify.Provider
+	switch name {
+	case otpkit.ProviderTryvox:
+		p = verify.Tryvox(c)
+	case otpkit.ProviderDotdigital:
+		p = verify.Dotdigital(c)
+	default:
+		p = verify.LOX24(c)
+	}
+	s, err := verify.New(g, p)
+	must(b, err)
+	return s
+}
+
+// prepareCheck sends a code to to and returns its Check.
+func prepareCheck(b *testing.B, ctx context.Context, srv *mock.Server, svc *verify.Service, to string) func() error {
+	s, err := svc.Send(ctx, &verify.SendRequest{To: to})
+	must(b, err)
+	code, _ := srv.CodeFor(s.ProviderID)
+	return func() error { return svc.Check(ctx, s.Ref, code) }
+}
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}

@@ -63,10 +63,10 @@ func TestScriptedOutcomesAreBounded(t *testing.T) {
 		`{"recipient":"` + long + `","channel":"sms","outcome":"failed"}`,
 		`{"recipient":"+4917012345678","channel":"` + strings.Repeat("c", 100) + `","outcome":"failed"}`,
 	} {
-		r := send(t, srv, http.MethodPost, "/_mock/outcomes", []byte(body), nil)
+		r := send(t, srv, http.MethodPost, "/_mock/outcomes", []byte(body), ctlJSON)
 		assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
 	}
-	r := send(t, srv, http.MethodPost, "/_mock/number_status", []byte(`{"recipient":"`+long+`","status":"Invalid"}`), nil)
+	r := send(t, srv, http.MethodPost, "/_mock/number_status", []byte(`{"recipient":"`+long+`","status":"Invalid"}`), ctlJSON)
 	assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
 
 	// At most maxScripted outcomes; changing or clearing one stays possible.
@@ -79,10 +79,10 @@ func TestScriptedOutcomesAreBounded(t *testing.T) {
 	h.SetOutcome("+4917099999999", otpkit.ChannelSMS, OutcomeFailed)
 
 	for i := range maxScripted {
-		r := do(srv.Handler, http.MethodPost, "/_mock/outcomes", fmt.Sprintf(`{"recipient":"+49171%08d","channel":"sms","outcome":"failed"}`, i), nil)
+		r := do(srv.Handler, http.MethodPost, "/_mock/outcomes", fmt.Sprintf(`{"recipient":"+49171%08d","channel":"sms","outcome":"failed"}`, i), ctlJSON)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	}
-	r = do(srv.Handler, http.MethodPost, "/_mock/outcomes", `{"recipient":"+4917199999999","channel":"sms","outcome":"failed"}`, nil)
+	r = do(srv.Handler, http.MethodPost, "/_mock/outcomes", `{"recipient":"+4917199999999","channel":"sms","outcome":"failed"}`, ctlJSON)
 	assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
 	assert.Contains(t, string(r.Body), "outcomes")
 }

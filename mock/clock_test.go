@@ -35,7 +35,7 @@ func TestAdvanceFarExpiresTryvox(t *testing.T) {
 	v := startSMS(t, c, tvPhone)
 	code, _ := srv.LastCode(tvPhone)
 	for range 4 { // 4 × 2^62 ns overflows int64
-		r := send(t, srv, http.MethodPost, "/_mock/clock", []byte(`{"advance":4611686018}`), nil)
+		r := send(t, srv, http.MethodPost, "/_mock/clock", []byte(`{"advance":4611686018}`), ctlJSON)
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		require.False(t, srv.Now().Before(t0), "the clock ran back to %v", srv.Now())
 	}

@@ -21,10 +21,8 @@ func (h *Handler) CodeFor(id string) (string, bool) {
 	}
 	h.lockedNow()
 	defer h.mu.Unlock()
-	for i := h.st.outbox.len() - 1; i >= 0; i-- {
-		if m := h.st.outbox.at(i); strings.EqualFold(m.ID, id) {
-			return m.Code, true
-		}
+	if m, ok := h.st.outbox.lastWithID(id); ok {
+		return m.Code, true
 	}
 	if c := h.st.lox.codes[strings.ToLower(id)]; c != nil && !c.status.Terminal() && !c.codeDeleted &&
 		len(c.history) > 0 && c.stepOutcome == OutcomeDelivered {
@@ -33,14 +31,11 @@ func (h *Handler) CodeFor(id string) (string, bool) {
 	return "", false
 }
 
-// messagesFor returns the outbox entries sent for id, oldest first, for
-// GET /_mock/messages?id=.
-func messagesFor(id string, msgs []Message) []Message {
-	out := []Message{}
-	for _, m := range msgs {
-		if strings.EqualFold(m.ID, id) {
-			out = append(out, m)
-		}
-	}
-	return out
+// messagesFor returns the outbox entries sent for id to recipient, oldest
+// first, for GET /_mock/messages[?to=][&id=]; an empty id or recipient
+// matches any.
+func (h *Handler) messagesFor(id, recipient string) []Message {
+	h.lockedNow()
+	defer h.mu.Unlock()
+	return h.st.outbox.find(id, recipient)
 }

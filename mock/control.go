@@ -27,14 +27,8 @@ func (h *Handler) serveControl(w http.ResponseWriter, r *http.Request, path stri
 		}
 	case "messages":
 		if allow(w, r, "GET") {
-			msgs := h.Messages()
-			if to := r.URL.Query().Get("to"); to != "" {
-				msgs = h.MessagesTo(to)
-			}
-			if id := r.URL.Query().Get("id"); id != "" {
-				msgs = messagesFor(id, msgs)
-			}
-			writeControl(w, http.StatusOK, nonNil(msgs))
+			q := r.URL.Query()
+			writeControl(w, http.StatusOK, nonNil(h.messagesFor(q.Get("id"), q.Get("to"))))
 		}
 	case "requests":
 		if allow(w, r, "GET") {
@@ -214,11 +208,13 @@ func (h *Handler) controlAccount(w http.ResponseWriter, r *http.Request) {
 	writeControl(w, http.StatusOK, accountJSON{BalanceCents: &cents, BalanceLimited: limited, Inactive: &inactive})
 }
 
-// allow answers 405 with an Allow header unless r's method is listed.
+// allow answers 405 with an Allow header unless r's method is listed, and
+// 415 for any method but GET without Content-Type: application/json (see
+// guard.go).
 func allow(w http.ResponseWriter, r *http.Request, methods string) bool {
 	for _, m := range strings.Split(methods, ", ") {
 		if r.Method == m {
-			return true
+			return r.Method == http.MethodGet || jsonBody(w, r)
 		}
 	}
 	w.Header().Set("Allow", methods)

@@ -15,7 +15,11 @@ import (
 // (when non-nil), returning the status.
 func ctl(t *testing.T, srv *Server, method, path, body string, out any) int {
 	t.Helper()
-	r := send(t, srv, method, path, []byte(body), nil)
+	var hdr map[string]string
+	if method != "GET" {
+		hdr = ctlJSON // as a CI job sends every control write
+	}
+	r := send(t, srv, method, path, []byte(body), hdr)
 	assert.Equal(t, "application/json; charset=utf-8", r.Header.Get("Content-Type"), "%s %s", method, path)
 	if out != nil {
 		require.NoError(t, json.Unmarshal(r.Body, out), "%s %s: %s", method, path, r.Body)

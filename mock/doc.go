@@ -23,7 +23,8 @@
 //     background: state catches up with the clock whenever it is read.
 //   - An outbox (Messages, CodeFor, LastCode): every code "sent", with its
 //     text. CodeFor finds the code of one flow by the id its call returned;
-//     LastCode the newest to a recipient, from any provider.
+//     LastCode the newest to a recipient, from any provider. Both are
+//     lookups in an index, as fast with a full outbox as with an empty one.
 //   - A request log (Requests): method, path, provider, status, time.
 //   - Scripting: delivery outcomes per recipient and channel (SetOutcome),
 //     dotdigital numberStatus (SetNumberStatus), the LOX24 account
@@ -102,14 +103,17 @@
 // in any language. These requests are not logged and faults never apply to
 // them. Field names are snake_case; times are RFC 3339 with nanoseconds;
 // durations are Go duration strings ("2s", "10m") or numbers of seconds.
-// Every error is {"error":"…"} with a 4xx status (400 for bad JSON or
-// unknown fields, 404 for an unknown control, 405 with Allow for a wrong
-// method).
+// Every request but GET sends Content-Type: application/json, with or
+// without a body (curl -H 'Content-Type: application/json'). Every error is
+// {"error":"…"} with a 4xx status (400 for bad JSON or unknown fields, 403
+// for a refused Host or Origin, 404 for an unknown control, 405 with Allow
+// for a wrong method, 415 without the JSON Content-Type).
 //
 //	GET    /_mock/health            {"status":"ok","now":"…"}
 //	GET    /_mock/messages[?to=R][&id=ID]
 //	                                [{"id","provider","channel","to","code","text","time"}], oldest first;
-//	                                id: the messages sent for one provider id (see CodeFor)
+//	                                id: the messages sent for one provider id (see CodeFor);
+//	                                by id or recipient the cost is that of the matches, not of the outbox
 //	GET    /_mock/requests          [{"method","path","provider","status","time","fault"}], oldest first
 //	GET    /_mock/clock             {"now":"…"}
 //	POST   /_mock/clock             {"advance":"10m"} → {"now":"…"} (the new now)
@@ -133,4 +137,28 @@
 // (see Fault.Delay).
 //
 // Successful POSTs without a more useful answer return {"status":"ok"}.
+//
+// # What keeps a browser out
+//
+// The controls have no authentication (anyone who reaches them reads the
+// codes), so the mock refuses what a web page open in the developer's
+// browser could send it:
+//
+//   - A /_mock/ request other than GET without Content-Type:
+//     application/json is 415. A page can post a form or text/plain to
+//     another site without asking; JSON needs a CORS preflight, which the
+//     mock never grants.
+//   - A /_mock/ request with an Origin header other than the mock's own
+//     (the scheme and Host it was reached with) is 403, "null" included.
+//     curl and HTTP libraries send no Origin.
+//   - DNS rebinding (a page whose own name now resolves to 127.0.0.1): a
+//     request that came through a net/http server (NewServer, otpkit mock,
+//     or NewHandler behind the app's own server) is answered, on any path,
+//     only when its Host names the mock by a loopback name (localhost,
+//     *.localhost, 127.0.0.0/8, [::1]), by the IP address the connection
+//     arrived on (the bound address, or for a wildcard listener the address
+//     the client dialled: an IP literal cannot be rebound), or by a name
+//     given to WithAllowedHosts (otpkit mock --allow-host); 403 otherwise.
+//     A Handler called directly (a test's ServeHTTP with a recorder) has no
+//     connection and skips this rule.
 package mock

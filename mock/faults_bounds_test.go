@@ -32,7 +32,7 @@ func TestFaultRefusesInformationalStatusAndHugeRetryAfter(t *testing.T) {
 		`{"route":"/v1/verify/start","status":503,"retry_after":4611686018}`,
 		`{"route":"/v1/verify/start","status":503,"retry_after":"2540400h"}`,
 	} {
-		r := send(t, srv, http.MethodPost, "/_mock/faults", []byte(body), nil)
+		r := send(t, srv, http.MethodPost, "/_mock/faults", []byte(body), ctlJSON)
 		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %s", body, r.Body)
 		assert.True(t, strings.Contains(string(r.Body), "status") || strings.Contains(string(r.Body), "retry_after"), "%s", r.Body)
 	}

@@ -46,7 +46,7 @@ var fuzzSeeds = [][3]string{
 // middleware turns a panic into a 500, so this catches panics too).
 func FuzzHandler(f *testing.F) {
 	for i, s := range fuzzSeeds {
-		f.Add(s[0], s[1], s[2], uint8(i))
+		f.Add(s[0], s[1], s[2], uint8(i)|8)
 	}
 	f.Fuzz(func(t *testing.T, method, target, body string, auth uint8) {
 		h := NewHandler(WithClock(t0))
@@ -70,6 +70,9 @@ func FuzzHandler(f *testing.F) {
 		}
 		if auth&4 != 0 {
 			req.SetBasicAuth(DotdigitalUsername, DotdigitalPassword)
+		}
+		if auth&8 != 0 {
+			req.Header.Set("Content-Type", "application/json")
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

@@ -90,6 +90,9 @@ func send(t *testing.T, srv *Server, method, path string, body []byte, hdr map[s
 	return rawResp{resp.StatusCode, resp.Header, b}
 }
 
+// ctlJSON is the header every /_mock/ request but GET needs.
+var ctlJSON = map[string]string{"Content-Type": "application/json"}
+
 var (
 	lox24Auth  = map[string]string{"X-LOX24-AUTH-TOKEN": LOX24Token, "Content-Type": "application/json"}
 	tryvoxAuth = map[string]string{"Authorization": "Bearer " + TryvoxAPIKey, "X-Tenant-ID": TryvoxTenantID, "Content-Type": "application/json"}

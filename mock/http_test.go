@@ -74,7 +74,7 @@ func TestBodyTooLarge(t *testing.T) {
 		{"POST", "/v1/verify/check", tryvoxAuth, `{"error":{"code":"VALIDATION_FAILED","message":"Request body is larger than 1 MiB"}}`},
 		{"POST", "/webapi/verify", ddAuth, `[{"property":"","failureCode":"PayloadInvalid","details":"The request body is larger than 1 MiB"}]`},
 		{"PUT", "/WebApi/Verify/x/validate", ddAuth, `[{"property":"","failureCode":"PayloadInvalid","details":"The request body is larger than 1 MiB"}]`},
-		{"POST", "/_mock/faults", nil, `{"error":"the body is larger than 1 MiB"}`},
+		{"POST", "/_mock/faults", ctlJSON, `{"error":"the body is larger than 1 MiB"}`},
 	} {
 		r := send(t, srv, tc.method, tc.path, big, tc.hdr)
 		assert.Equal(t, 413, r.Status, tc.path)

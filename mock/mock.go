@@ -43,7 +43,7 @@ type Handler struct {
 
 // state is everything Reset clears.
 type state struct {
-	outbox       ring[Message]
+	outbox       outbox
 	outcomes     map[outcomeKey]Outcome
 	numberStatus map[string]string
 
@@ -92,7 +92,7 @@ func NewHandler(opts ...Option) *Handler {
 
 func (h *Handler) newState() state {
 	return state{
-		outbox:         newRing[Message](h.cfg.maxMessages),
+		outbox:         newOutbox(h.cfg.maxMessages),
 		balance:        h.cfg.balance,
 		balanceLimited: h.cfg.balanceLimited,
 		inactive:       h.cfg.inactive,
@@ -129,7 +129,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL != nil {
 		path = r.URL.Path
 	}
-	if path == "/_mock" || strings.HasPrefix(path, "/_mock/") {
+	control := path == "/_mock" || strings.HasPrefix(path, "/_mock/")
+	if h.guard(w, r, control) {
+		return
+	}
+	if control {
 		h.serveControl(w, r, path)
 		h.DeliverWebhooks()
 		return

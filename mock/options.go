@@ -58,6 +58,8 @@ type config struct {
 
 	lox24Webhook string
 
+	allowedHosts map[string]bool // normHost of WithAllowedHosts names
+
 	errs []string
 }
 

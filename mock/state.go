@@ -47,30 +47,17 @@ func (h *Handler) Messages() []Message {
 // Recipients compare without a leading "+" (dotdigital reports
 // international numbers without it) and, for email addresses, in any case.
 func (h *Handler) MessagesTo(recipient string) []Message {
-	want := normRecipient(recipient)
 	h.lockedNow()
 	defer h.mu.Unlock()
-	var out []Message
-	for i := 0; i < h.st.outbox.len(); i++ {
-		if m := h.st.outbox.at(i); normRecipient(m.To) == want {
-			out = append(out, m)
-		}
-	}
-	return out
+	return h.st.outbox.to(recipient)
 }
 
 // LastMessage returns the newest outbox entry for recipient (compared as in
 // MessagesTo), and false when there is none.
 func (h *Handler) LastMessage(recipient string) (Message, bool) {
-	want := normRecipient(recipient)
 	h.lockedNow()
 	defer h.mu.Unlock()
-	for i := h.st.outbox.len() - 1; i >= 0; i-- {
-		if m := h.st.outbox.at(i); normRecipient(m.To) == want {
-			return m, true
-		}
-	}
-	return Message{}, false
+	return h.st.outbox.lastTo(recipient)
 }
 
 // LastCode returns the code of the newest message to recipient: what the

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -156,4 +157,32 @@ func (s *secondsValue) Set(v string) error {
 	}
 	*s = secondsValue(d / time.Second)
 	return nil
+}
+
+// hostList is a repeatable flag of host names, as mock.WithAllowedHosts
+// takes them: no scheme, port or path (an IPv6 address may be bracketed).
+type hostList []string
+
+// String implements flag.Value.
+func (h *hostList) String() string {
+	if h == nil {
+		return ""
+	}
+	return strings.Join(*h, ",")
+}
+
+// Set implements flag.Value, refusing what mock.WithAllowedHosts would
+// panic on.
+func (h *hostList) Set(v string) error {
+	if v == "" || strings.ContainsAny(v, "/:@ []") && !ipv6Literal(v) {
+		return errors.New("want a host name without scheme, port or path, e.g. mock")
+	}
+	*h = append(*h, v)
+	return nil
+}
+
+// ipv6Literal reports whether s is an IPv6 address, bracketed or not.
+func ipv6Literal(s string) bool {
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
+	return err == nil && a.Is6()
 }

@@ -20,7 +20,7 @@ import (
 const shutdownTimeout = 5 * time.Second
 
 func (c *cli) mock(args []string) error {
-	fs := c.newFlags("mock", "[--addr HOST:PORT] [--lox24-webhook URL]", `
+	fs := c.newFlags("mock", "[--addr HOST:PORT] [--allow-host NAME]... [--lox24-webhook URL]", `
 Serve the mock of the LOX24, Tryvox and dotdigital APIs on one address, with its
 controls under /_mock/ (messages, requests, clock, faults, outcomes, reset, health,
 shutdown).
@@ -40,20 +40,32 @@ verify codes are delivered, retrying failed deliveries (GET /_mock/webhooks list
 every attempt; POST /_mock/webhooks {"url":...} changes the URL).
 
 The /_mock/ controls have no authentication: keep the mock on 127.0.0.1. On any
-other address it prints a warning.
+other address it prints a warning. They keep a browser out: every request but GET
+needs "Content-Type: application/json" (even without a body; 415 otherwise), one
+with an Origin header from another site is 403, and the mock answers only requests
+whose Host is localhost, a loopback address, the address it was reached on, or a
+name given with --allow-host (403 otherwise: a web page that rebinds its own name
+to 127.0.0.1 cannot reach it). Behind a name, say http://mock:8080 from another
+container, start it with --allow-host mock.
 
 Example:
   otpkit mock --addr 127.0.0.1:0 > mock.env &
   until grep -q DOTDIGITAL_PASSWORD mock.env; do sleep 0.1; done
-  set -a; . ./mock.env; set +a`)
+  set -a; . ./mock.env; set +a
+  curl -fsS -X POST -H 'Content-Type: application/json' -d '{"advance":"11m"}' "$OTPKIT_BASE_URL/_mock/clock"`)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
 	webhook := fs.String("lox24-webhook", "", "send LOX24 webhook events to this `URL`")
+	var hosts hostList
+	fs.Var(&hosts, "allow-host", "also answer requests for this host `NAME` (no port); repeat for more")
 	if _, err := fs.parse(c, args); err != nil {
 		return err
 	}
 	opts, err := webhookOptions(fs.cmd, *webhook)
 	if err != nil {
 		return err
+	}
+	if len(hosts) > 0 {
+		opts = append(opts, mock.WithAllowedHosts(hosts...))
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -86,6 +98,8 @@ func (c *cli) serveMock(ln net.Listener, h http.Handler) error {
 		logger.Printf("warning: %s is reachable from other hosts, and the /_mock/ controls "+
 			"(reset, faults, clock, messages with their codes) have no authentication; "+
 			"listen on 127.0.0.1 unless the network is trusted", ln.Addr())
+		logger.Print("requests must name the mock by an IP address of this host, localhost or an " +
+			"--allow-host name in their Host header; others are refused with 403")
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -11,7 +11,7 @@ import (
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/mock"
 	"github.com/otpkit/otpkit/verify"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
 )
 

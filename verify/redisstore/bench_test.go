@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otpkit/otpkit/verify"
-	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // benchGuard is a Guard whose codes never lock and whose failures never

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otpkit/otpkit/verify"
-	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // secret is the HMAC key the tests' Guards share.

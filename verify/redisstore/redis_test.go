@@ -16,8 +16,8 @@ import (
 
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/verify"
-	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // fillRecipient is the i-th recipient of fillStore.

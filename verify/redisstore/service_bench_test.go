@@ -9,8 +9,8 @@ import (
 	"github.com/otpkit/otpkit/mock"
 	"github.com/otpkit/otpkit/verify"
 	"github.com/otpkit/otpkit/verify/internal/paired"
-	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // BenchmarkServiceCheckRedis is BenchmarkServiceCheckPaired of package

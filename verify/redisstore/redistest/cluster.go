@@ -196,9 +196,9 @@ func (c *Cluster) MasterOf(ctx context.Context, key string) (*Server, error) {
 	for _, n := range c.running() {
 		rdb := n.client()
 		slot, err := rdb.ClusterKeySlot(ctx, key).Result()
-		var slots []redis.ClusterSlot
+		var slots []slotRange
 		if err == nil {
-			slots, err = rdb.ClusterSlots(ctx).Result()
+			slots, err = clusterSlots(ctx, rdb)
 		}
 		_ = rdb.Close()
 		if err != nil {
@@ -206,11 +206,11 @@ func (c *Cluster) MasterOf(ctx context.Context, key string) (*Server, error) {
 			continue
 		}
 		for _, r := range slots {
-			if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
-				if m := c.node(r.Nodes[0].Addr); m != nil {
+			if int64(r.start) <= slot && slot <= int64(r.end) {
+				if m := c.node(r.master); m != nil {
 					return m, nil
 				}
-				return nil, fmt.Errorf("redistest: slot %d is served by %s, not a node of this Cluster", slot, r.Nodes[0].Addr)
+				return nil, fmt.Errorf("redistest: slot %d is served by %s, not a node of this Cluster", slot, r.master)
 			}
 		}
 		return nil, fmt.Errorf("redistest: no node serves slot %d", slot)
@@ -224,7 +224,7 @@ func (c *Cluster) Masters(ctx context.Context) ([]*Server, error) {
 	var lastErr error = errors.New("no node is running")
 	for _, n := range c.running() {
 		rdb := n.client()
-		slots, err := rdb.ClusterSlots(ctx).Result()
+		slots, err := clusterSlots(ctx, rdb)
 		_ = rdb.Close()
 		if err != nil {
 			lastErr = err
@@ -233,11 +233,11 @@ func (c *Cluster) Masters(ctx context.Context) ([]*Server, error) {
 		var masters []*Server
 		seen := map[string]bool{}
 		for _, r := range slots {
-			if len(r.Nodes) == 0 || seen[r.Nodes[0].Addr] {
+			if seen[r.master] {
 				continue
 			}
-			seen[r.Nodes[0].Addr] = true
-			if m := c.node(r.Nodes[0].Addr); m != nil {
+			seen[r.master] = true
+			if m := c.node(r.master); m != nil {
 				masters = append(masters, m)
 			}
 		}
@@ -271,14 +271,14 @@ func (c *Cluster) WaitFailover(ctx context.Context, old *Server) error {
 				continue
 			}
 			rdb := n.client()
-			slots, err := rdb.ClusterSlots(ctx).Result()
+			slots, err := clusterSlots(ctx, rdb)
 			_ = rdb.Close()
 			if err != nil {
 				return err
 			}
 			for _, r := range slots {
-				if len(r.Nodes) > 0 && r.Nodes[0].Addr == old.Addr() {
-					return fmt.Errorf("%s still names %s for slots %d-%d", n.Addr(), old.Addr(), r.Start, r.End)
+				if r.master == old.Addr() {
+					return fmt.Errorf("%s still names %s for slots %d-%d", n.Addr(), old.Addr(), r.start, r.end)
 				}
 			}
 		}
@@ -313,7 +313,7 @@ func (c *Cluster) healthy(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			slots, err := rdb.ClusterSlots(ctx).Result()
+			slots, err := clusterSlots(ctx, rdb)
 			if err != nil {
 				return err
 			}
@@ -334,10 +334,10 @@ func (c *Cluster) healthy(ctx context.Context) error {
 			}
 			covered := 0
 			for _, r := range slots {
-				if len(r.Nodes) == 0 || c.node(r.Nodes[0].Addr) == nil || !c.node(r.Nodes[0].Addr).Running() {
-					return fmt.Errorf("%s: slots %d-%d have no running master", n.Addr(), r.Start, r.End)
+				if c.node(r.master) == nil || !c.node(r.master).Running() {
+					return fmt.Errorf("%s: slots %d-%d have no running master", n.Addr(), r.start, r.end)
 				}
-				covered += r.End - r.Start + 1
+				covered += r.end - r.start + 1
 			}
 			if covered != 16384 {
 				return fmt.Errorf("%s: %d of 16384 slots are served", n.Addr(), covered)
@@ -362,15 +362,50 @@ func (c *Cluster) healthy(ctx context.Context) error {
 	return nil
 }
 
-// slotMap is a comparable form of CLUSTER SLOTS: ranges and their masters.
-func slotMap(slots []redis.ClusterSlot) string {
+// slotRange is a range of slots and the address of its master.
+type slotRange struct {
+	start, end int
+	master     string
+}
+
+// clusterSlots reads which master serves which slots, as rdb sees it, from
+// CLUSTER NODES (CLUSTER SLOTS is deprecated, CLUSTER SHARDS needs Redis 7).
+func clusterSlots(ctx context.Context, rdb *redis.Client) ([]slotRange, error) {
+	text, err := rdb.ClusterNodes(ctx).Result()
+	if err != nil {
+		return nil, err
+	}
+	var slots []slotRange
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || !slices.Contains(strings.Split(f[2], ","), "master") {
+			continue
+		}
+		addr, _, _ := strings.Cut(f[1], "@")
+		for _, r := range f[8:] {
+			if strings.HasPrefix(r, "[") {
+				continue // a slot being migrated
+			}
+			lo, hi, isRange := strings.Cut(r, "-")
+			if !isRange {
+				hi = lo
+			}
+			start, err1 := strconv.Atoi(lo)
+			end, err2 := strconv.Atoi(hi)
+			if err1 != nil || err2 != nil {
+				return nil, fmt.Errorf("CLUSTER NODES: bad slots %q", r)
+			}
+			slots = append(slots, slotRange{start: start, end: end, master: addr})
+		}
+	}
+	return slots, nil
+}
+
+// slotMap is a comparable form of a slot map.
+func slotMap(slots []slotRange) string {
 	parts := make([]string, 0, len(slots))
 	for _, r := range slots {
-		m := ""
-		if len(r.Nodes) > 0 {
-			m = r.Nodes[0].Addr
-		}
-		parts = append(parts, fmt.Sprintf("%d-%d=%s", r.Start, r.End, m))
+		parts = append(parts, fmt.Sprintf("%d-%d=%s", r.start, r.end, r.master))
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, ",")

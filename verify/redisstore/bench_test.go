@@ -12,8 +12,8 @@ import (
 
 	"github.com/otpkit/otpkit/verify"
 	"github.com/otpkit/otpkit/verify/internal/convbench"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // benchGuard is a Guard whose codes never lock and whose failures never

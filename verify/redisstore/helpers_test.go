@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otpkit/otpkit/verify"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // secret is the HMAC key the tests' Guards share.
@@ -44,7 +44,7 @@ func cluster(t testing.TB, addrs []string) *redis.ClusterClient {
 
 var (
 	clusterOnce    sync.Once
-	clusterServers *redistest.ClusterServers
+	clusterServers *redistest.Cluster
 	clusterErr     error
 )
 
@@ -54,7 +54,7 @@ var (
 func sharedCluster(t *testing.T) []string {
 	t.Helper()
 	redistest.Need(t)
-	clusterOnce.Do(func() { clusterServers, clusterErr = redistest.StartCluster() })
+	clusterOnce.Do(func() { clusterServers, clusterErr = redistest.NewCluster(3) })
 	require.NoError(t, clusterErr)
 	return clusterServers.Addrs()
 }
@@ -62,7 +62,7 @@ func sharedCluster(t *testing.T) []string {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if clusterServers != nil {
-		clusterServers.Remove()
+		clusterServers.Close()
 	}
 	os.Exit(code)
 }

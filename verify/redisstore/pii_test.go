@@ -12,8 +12,8 @@ import (
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/mock"
 	"github.com/otpkit/otpkit/verify"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // After a whole flow (sends with client addresses and an idempotency key on

@@ -12,8 +12,8 @@ import (
 	"github.com/otpkit/otpkit/mock"
 	"github.com/otpkit/otpkit/verify"
 	"github.com/otpkit/otpkit/verify/internal/policytest"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // The Service's promises with two instances, each with its own go-redis
@@ -39,7 +39,7 @@ func TestServicePolicyCluster(t *testing.T) {
 // With Redis gone, every error of the Guard and the Service that comes from
 // the store satisfies verify.ErrStore, and nothing is allowed or verified.
 func TestStoreErrorsAreErrStore(t *testing.T) {
-	server := redistest.Start(t)
+	server := redistest.StartServer(t)
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: server.Addr(), MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { rdb.Close() })

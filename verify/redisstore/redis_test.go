@@ -16,8 +16,8 @@ import (
 
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/verify"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // fillRecipient is the i-th recipient of fillStore.
@@ -139,7 +139,7 @@ func TestNoCodeInClearEveryKeyHasTTL(t *testing.T) {
 }
 
 func TestRedisStoppedThenRestarted(t *testing.T) {
-	srv := redistest.Start(t) // its own server: this test stops it
+	srv := redistest.StartServer(t) // its own server: this test stops it
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1, DialTimeout: 300 * time.Millisecond,
 		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
 	t.Cleanup(func() { rdb.Close() })

@@ -11,8 +11,8 @@ import (
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/mock"
 	"github.com/otpkit/otpkit/verify"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // The Service's keys (its refs, and the recipient's latest LOX24 ref) hold

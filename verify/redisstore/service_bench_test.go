@@ -10,8 +10,8 @@ import (
 	"github.com/otpkit/otpkit/mock"
 	"github.com/otpkit/otpkit/verify"
 	"github.com/otpkit/otpkit/verify/internal/paired"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // BenchmarkServiceCheckWrongRedis: per op, one Service.Check of a wrong

@@ -13,7 +13,7 @@ import (
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/mock"
 	"github.com/otpkit/otpkit/verify"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
 // orderHook records each command a client sends with the number of requests

@@ -30,8 +30,8 @@ import (
 //
 // So a write's GetBody is nil (the transport cannot resend) unless the
 // host's last answer came over HTTP/1 (a stale kept-alive connection has
-// by definition answered before); then it is writeRewind.getBody, which
-// gives the body again only to net/http's HTTP/1 rewind while no
+// by definition answered before); then it is (*callState).rewindBody,
+// which gives the body again only to net/http's HTTP/1 rewind while no
 // connection of the attempt spoke HTTP/2. HTTP/2 hosts keep a nil GetBody
 // because net/http then tells why it could not replay (replayRefused),
 // which says whether the server processed the stream; a GetBody that

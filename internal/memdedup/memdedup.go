@@ -35,12 +35,11 @@ func Key(s string) string {
 const Max = 1 << 20
 
 // Deduper records webhook event ids in one process's memory (otpkit's
-// Deduper interface), safe for concurrent use. Ids and holders are kept
-// as Key makes them. Every entry expires (a
-// claim after its lease, a handled id after its keep); expired entries are
-// dropped from the front of a heap ordered by expiry on every call, so
-// memory follows the live entries and pruning costs O(log n) per entry,
-// never a scan.
+// Deduper interface), safe for concurrent use. Ids and holders are kept as
+// Key makes them. Every entry expires (a claim after its lease, a handled
+// id after its keep); expired entries are dropped from the front of a heap
+// ordered by expiry on every call, so memory follows the live entries and
+// pruning costs O(log n) per entry, never a scan.
 type Deduper struct {
 	now func() time.Time
 

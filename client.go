@@ -143,7 +143,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	// a write.
 	rcHTTP := *c.httpClient
 	rcHTTP.Transport = keepIdle{onceWrites{c.httpClient.Transport}}
-	c.lox24EP, c.tryvoxEP, c.dotdigitalEP = newEndpoint(c.lox24URL), newEndpoint(c.tryvoxURL), newEndpoint(c.dotdigitalURL)
+	protos := map[string]*hostProtocol{}
+	c.lox24EP, c.tryvoxEP, c.dotdigitalEP = newEndpoint(c.lox24URL, protos), newEndpoint(c.tryvoxURL, protos), newEndpoint(c.dotdigitalURL, protos)
 	c.userAgentHeader = []string{c.userAgent}
 	cr.lox24Header = []string{cr.lox24Token}
 	cr.tryvoxAuthHeader, cr.tryvoxTenantHeader = []string{cr.tryvoxAuth}, []string{cr.tryvoxTenant}
@@ -169,13 +170,28 @@ type keepIdle struct{ http.RoundTripper }
 func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }
 
 // newTransport is http.DefaultTransport with room for many concurrent calls
-// to the same host, so goroutines sharing a Client reuse connections.
+// to the same host, so goroutines sharing a Client reuse connections, and
+// an idle timeout below the load balancers' (DefaultIdleConnTimeout).
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = DefaultIdleConnTimeout
 	return t
 }
+
+// DefaultIdleConnTimeout is how long the default transport keeps an idle
+// connection: 50 s, below the idle timeout of the common load balancers
+// and proxies in front of APIs (AWS Application Load Balancer 60 s, the
+// lowest; nginx keepalive_timeout 75 s; Azure Load Balancer 4 min; Google
+// Cloud load balancers 600 s; AWS Network Load Balancer 350 s). The client
+// then closes an idle connection before the server side does, rather than
+// writing a request into one the server has just closed (net/http's
+// default, 90 s, is above the first two). Servers with shorter timeouts
+// (Apache's 5 s, Node.js's 5 s) still close first now and then: a write
+// found a dead kept-alive connection before any byte was written is sent
+// again on a fresh one (see onceWrites), anything else is ErrUnavailable.
+const DefaultIdleConnTimeout = 50 * time.Second
 
 func mustParse(s string) *url.URL {
 	u, err := url.Parse(s)
@@ -305,9 +321,12 @@ func redactURL(s string) string {
 // WithHTTPClient sets the HTTP client the calls go through (its transport,
 // proxy and TLS settings). The client is copied; its Timeout still applies
 // to each attempt, its CheckRedirect does not (redirects are never
-// followed). Whatever the transport, it is never given the means to resend
-// a write's body, so it cannot replay one (HTTP/2 would after a reset
-// stream). nil is an error.
+// followed). Whatever the transport, it can resend a write's body only
+// where net/http's HTTP/1 transport asks for it, after finding a kept-alive
+// connection dead with nothing of the request written; it cannot replay a
+// write over HTTP/2 (which Go's HTTP/2 client would after a reset stream).
+// Keep its idle timeout below your load balancer's (see
+// DefaultIdleConnTimeout). nil is an error.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -402,6 +421,7 @@ type callState struct {
 	reached  bool // an attempt may have reached the server (anything but a refused dial or DNS failure)
 
 	replays replayBound // reads only: see replaybound.go
+	rewind  writeRewind // writes only: see writeonce.go
 }
 
 type callStateKey struct{}
@@ -439,8 +459,11 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	defer cancel()
 	state := &callState{Context: callCtx, write: r.write}
 	reqCtx := context.Context(state)
-	if !r.write {
+	switch {
+	case !r.write:
 		reqCtx = state.boundReplays(c, cancel)
+	case base.proto.isHTTP1(): // see onceWrites
+		reqCtx = state.rewindWrites(base.proto)
 	}
 
 	var rawBody any // nil, or the encoded JSON body
@@ -466,6 +489,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	status := 0
 	if err == nil {
 		status = resp.StatusCode
+		base.proto.set(resp.ProtoMajor == 1)
 	}
 	if c.logger.Enabled(ctx, slog.LevelInfo) {
 		defer func() {
@@ -531,12 +555,24 @@ func (c *Client) badResponse(r request, resp *http.Response, msg string, body []
 	return e
 }
 
-// endpoint is a provider's base URL, split once for building and logging.
+// endpoint is a provider's base URL, split once for building and logging,
+// and what the client learnt of its host's protocol.
 type endpoint struct {
 	url, host, path string
+	proto           *hostProtocol
 }
 
-func newEndpoint(u *url.URL) endpoint { return endpoint{url: u.String(), host: u.Host, path: u.Path} }
+// newEndpoint makes u's endpoint; protos holds the hosts' hostProtocol, so
+// that providers on one host (WithBaseURL) share it.
+func newEndpoint(u *url.URL, protos map[string]*hostProtocol) endpoint {
+	key := u.Scheme + "://" + u.Host
+	p := protos[key]
+	if p == nil {
+		p = &hostProtocol{}
+		protos[key] = p
+	}
+	return endpoint{url: u.String(), host: u.Host, path: u.Path, proto: p}
+}
 
 // endpoint checks the credentials for p and returns its base URL.
 func (c *Client) endpoint(p Provider) (endpoint, error) {
@@ -612,7 +648,9 @@ func (c *Client) transportError(ctx, callCtx context.Context, r request, timeout
 // RetryPolicy says how often and how long the client retries. Only reads
 // (GET) are retried on errors and on 429, 500, 502, 503 and 504; writes are
 // retried only when the connection failed before the request was written
-// or an HTTP/2 server refused it unread.
+// or an HTTP/2 server refused it unread. (Apart from these retries,
+// net/http sends a write again on a fresh connection when the kept-alive
+// one it took was found dead before any byte was written.)
 type RetryPolicy struct {
 	// MaxRetries is how many times a call is retried; 0 turns retries off.
 	MaxRetries int

@@ -19,8 +19,10 @@ var (
 	ErrUnavailable = errors.New("otpkit: provider unavailable")
 	// ErrNotSent: the request provably never left this process (refused
 	// dial, name not resolved, credentials missing, client-side
-	// validation), so sending it elsewhere, to another provider, sends
-	// nothing twice. A reset or a timeout after the request was written is
+	// validation, a kept-alive connection found dead before any byte was
+	// written and then a refused dial), or an HTTP/2 server refused it
+	// unread, so sending it elsewhere, to another provider, sends nothing
+	// twice. A reset or a timeout after the request was written is
 	// ErrUnavailable but not ErrNotSent.
 	ErrNotSent = errors.New("otpkit: request not sent")
 )

@@ -96,12 +96,23 @@ func newH2Server(t *testing.T, mode h2Mode) *h2Server {
 	return s
 }
 
+// newH2CServer is an h2Server without TLS: HTTP/2 with prior knowledge
+// (h2c), which nothing on the connection tells from HTTP/1.
+func newH2CServer(t *testing.T, mode h2Mode) *h2Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &h2Server{url: "http://" + ln.Addr().String(), mode: mode}
+	s.start(ln, s.serve)
+	t.Cleanup(s.close)
+	return s
+}
+
 // once reports whether the one-shot fault is still to happen.
 func (s *h2Server) once() bool { return s.used.CompareAndSwap(false, true) }
 
 func (s *h2Server) serve(conn net.Conn) {
-	tc := conn.(*tls.Conn)
-	if tc.Handshake() != nil || tc.ConnectionState().NegotiatedProtocol != http2.NextProtoTLS {
+	if tc, ok := conn.(*tls.Conn); ok && (tc.Handshake() != nil || tc.ConnectionState().NegotiatedProtocol != http2.NextProtoTLS) {
 		return
 	}
 	preface := make([]byte, len(http2.ClientPreface))

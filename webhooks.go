@@ -275,14 +275,29 @@ func (e LOX24Event) LogValue() slog.Value {
 // ids. verify.MemoryStore (one process) and redisstore.Store (shared by every
 // instance) implement it; NewLOX24WebhookHandler uses an in-memory one of its
 // own unless WithWebhookDedup gives another.
+//
+// A claim belongs to its holder, a random value the handler picks for each
+// delivery: only that delivery can release it. A delivery whose lease ran
+// out while fn was still running (and whose event another delivery then
+// claimed) cannot drop the newer claim when it fails, which would let a
+// third delivery run fn beside the second.
+//
+// The handler refuses ids longer than MaxWebhookEventIDBytes before any
+// Deduper call; the implementations in this module also store a longer id
+// (or holder) as its SHA-256, so a direct caller cannot grow them by
+// more than a bounded amount per id either.
 type Deduper interface {
-	// Claim marks id as being handled for at most lease and reports whether
-	// the caller got it. It returns false when id is being handled (an
-	// unexpired claim) or was handled (Done).
-	Claim(ctx context.Context, id string, lease time.Duration) (bool, error)
-	// Done marks id as handled and keeps it for keep.
+	// Claim marks id as being handled by holder for at most lease and
+	// reports whether holder got it. It returns false when id is being
+	// handled (an unexpired claim, whoever holds it) or was handled
+	// (Done).
+	Claim(ctx context.Context, id, holder string, lease time.Duration) (bool, error)
+	// Done marks id as handled and keeps it for keep, whoever holds its
+	// claim: the caller did handle the event, even if its lease ran out and
+	// another delivery claimed it meanwhile.
 	Done(ctx context.Context, id string, keep time.Duration) error
 	// Release drops the claim of an event whose handling failed, so its
-	// next delivery runs again.
-	Release(ctx context.Context, id string) error
+	// next delivery runs again; only while holder holds it. A claim of
+	// another holder, a done mark or nothing stays as it is.
+	Release(ctx context.Context, id, holder string) error
 }

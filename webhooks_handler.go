@@ -2,6 +2,7 @@ package otpkit
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -25,6 +26,11 @@ const (
 	// longer than LOX24's retries take (the 4th attempt comes 36 minutes
 	// after the 1st).
 	DefaultWebhookKeep = 24 * time.Hour
+	// MaxWebhookEventIDBytes is the longest event id the handler accepts;
+	// a longer one is answered 400 without calling fn or the Deduper.
+	// LOX24's ids are UUIDs (36 bytes), and a dedup record must stay small
+	// whatever a forged event says.
+	MaxWebhookEventIDBytes = memdedup.MaxIDBytes
 )
 
 // WebhookOption configures NewLOX24WebhookHandler.
@@ -32,6 +38,7 @@ type WebhookOption func(*webhookConfig)
 
 type webhookConfig struct {
 	tokenSet bool
+	noToken  bool              // WithoutWebhookToken
 	token    [sha256.Size]byte // compared as hashes: in constant time whatever the lengths
 	maxBody  int64
 	dedup    Deduper
@@ -53,6 +60,17 @@ func WithWebhookToken(token string) WebhookOption {
 			c.token = [sha256.Size]byte{} // no request's token hashes to this
 		}
 	}
+}
+
+// WithoutWebhookToken lets NewLOX24WebhookHandler serve without
+// WithWebhookToken: every well-formed event runs fn, whoever sends it. Use
+// it only where something else authenticates LOX24's requests (a proxy that
+// checks the token or the source, a private network): LOX24 signs nothing,
+// so the token is a webhook's only authentication, and without it anyone
+// who finds the URL can make fn run with events of their own. A
+// WithWebhookToken given as well is still checked.
+func WithoutWebhookToken() WebhookOption {
+	return func(c *webhookConfig) { c.noToken = true }
 }
 
 // WithWebhookMaxBody sets the largest body the handler reads (default
@@ -100,7 +118,7 @@ func WithWebhookLease(lease, keep time.Duration) WebhookOption {
 // however concurrently the event is delivered. The answers:
 //
 //	200  fn returned nil, or the event id was already handled or is being handled
-//	400  the body is not an event
+//	400  the body is not an event, or its id is longer than MaxWebhookEventIDBytes
 //	401  the token is wrong or missing (fn is not called)
 //	405  another method than POST (with Allow: POST)
 //	413  the body is larger than the limit
@@ -110,12 +128,24 @@ func WithWebhookLease(lease, keep time.Duration) WebhookOption {
 // fn should return quickly (LOX24 gives up on an answer after a few
 // seconds and retries): queue slow work and return nil. The handler never
 // logs and never echoes the body or the token.
+//
+// It panics, as http.ServeMux does on a programmer's error, when neither
+// WithWebhookToken nor WithoutWebhookToken is given: LOX24 webhooks are
+// unsigned, so a handler without a token would run fn for anyone's forged
+// events. A panic at start-up is found by the first test or deploy; a
+// handler answering 401 to everything would be found only when events
+// went missing. (A token variable that is set but empty still starts, and
+// fails closed: see WithWebhookToken.)
 func NewLOX24WebhookHandler(fn func(context.Context, *LOX24Event) error, opts ...WebhookOption) http.Handler {
 	cfg := webhookConfig{maxBody: DefaultWebhookMaxBody, lease: DefaultWebhookLease, keep: DefaultWebhookKeep}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
 		}
+	}
+	if !cfg.tokenSet && !cfg.noToken {
+		panic("otpkit: NewLOX24WebhookHandler without WithWebhookToken: LOX24 webhooks are unsigned, the token is their only authentication; " +
+			"pass WithWebhookToken(token), or WithoutWebhookToken() if something else authenticates the requests")
 	}
 	if cfg.dedup == nil {
 		cfg.dedup = memdedup.New(time.Now)
@@ -153,7 +183,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev, err := ParseLOX24Event(body)
-	if err != nil {
+	if err != nil || len(ev.ID) > MaxWebhookEventIDBytes {
 		webhookAnswer(w, http.StatusBadRequest)
 		return
 	}
@@ -169,10 +199,12 @@ func (h *webhookHandler) tokenOK(r *http.Request) bool {
 
 // handle runs fn once per event id: claim, run, then mark done or release.
 // A panic in fn releases the claim (so the retry runs fn again) and goes on
-// up to net/http.
+// up to net/http. The claim's holder is this delivery alone (128 random
+// bits), so a release never drops another delivery's claim.
 func (h *webhookHandler) handle(ctx context.Context, ev *LOX24Event) (status int) {
 	d := h.cfg.dedup
-	got, err := d.Claim(ctx, ev.ID, h.cfg.lease)
+	holder := rand.Text()
+	got, err := d.Claim(ctx, ev.ID, holder, h.cfg.lease)
 	if err != nil {
 		return http.StatusInternalServerError // fail closed: the sender retries
 	}
@@ -185,7 +217,7 @@ func (h *webhookHandler) handle(ctx context.Context, ev *LOX24Event) (status int
 	done := false
 	defer func() {
 		if !done {
-			_ = d.Release(bg, ev.ID)
+			_ = d.Release(bg, ev.ID, holder)
 		}
 	}()
 	if err := h.fn(ctx, ev); err != nil {

@@ -62,6 +62,7 @@ func FuzzLOX24WebhookHandler(f *testing.F) {
 	f.Add("GET", "tok", []byte(``))
 	f.Add("POST", "tok", []byte(`{"id":"e1"}`))
 	f.Add("POST", "tok", []byte(strings.Repeat("x", 300)))
+	f.Add("POST", "tok", []byte(`{"id":"`+strings.Repeat("i", 65)+`","name":"verify_code.success"}`))
 	f.Fuzz(func(t *testing.T, method, token string, body []byte) {
 		if !validMethod(method) {
 			method = http.MethodPost
@@ -69,6 +70,7 @@ func FuzzLOX24WebhookHandler(f *testing.F) {
 		called := 0
 		h := NewLOX24WebhookHandler(func(_ context.Context, ev *LOX24Event) error {
 			called++
+			require.LessOrEqual(t, len(ev.ID), MaxWebhookEventIDBytes, "fn never sees a longer id")
 			if ev.Name == "fail" {
 				return fmt.Errorf("failed")
 			}

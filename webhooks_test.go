@@ -212,7 +212,8 @@ func TestWebhookHandlerEmptyTokenFailsClosed(t *testing.T) {
 
 func TestWebhookHandlerBodyLimit(t *testing.T) {
 	var calls atomic.Int32
-	h := otpkit.NewLOX24WebhookHandler(func(context.Context, *otpkit.LOX24Event) error { calls.Add(1); return nil })
+	h := otpkit.NewLOX24WebhookHandler(func(context.Context, *otpkit.LOX24Event) error { calls.Add(1); return nil },
+		otpkit.WithoutWebhookToken())
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
@@ -233,7 +234,8 @@ func TestWebhookHandlerBodyLimit(t *testing.T) {
 	}
 	assert.Equal(t, int32(0), calls.Load())
 
-	small := otpkit.NewLOX24WebhookHandler(func(context.Context, *otpkit.LOX24Event) error { return nil }, otpkit.WithWebhookMaxBody(100))
+	small := otpkit.NewLOX24WebhookHandler(func(context.Context, *otpkit.LOX24Event) error { return nil },
+		otpkit.WithWebhookMaxBody(100), otpkit.WithoutWebhookToken())
 	assert.Equal(t, http.StatusRequestEntityTooLarge, webhookPost(t, small, "", docWebhookEvent))
 	assert.Equal(t, http.StatusOK, webhookPost(t, small, "", `{"id":"e1","name":"verify_code.success"}`))
 }
@@ -274,7 +276,7 @@ func TestWebhookHandlerPanicReleasesTheClaim(t *testing.T) {
 			panic("bug in the app")
 		}
 		return nil
-	})
+	}, otpkit.WithoutWebhookToken())
 	assert.Panics(t, func() { webhookPost(t, h, "", docWebhookEvent) })
 	assert.Equal(t, http.StatusOK, webhookPost(t, h, "", docWebhookEvent))
 	assert.Equal(t, int32(2), calls.Load(), "the retry runs fn again")
@@ -283,20 +285,20 @@ func TestWebhookHandlerPanicReleasesTheClaim(t *testing.T) {
 // failingDeduper fails every call, as a Redis that is down would.
 type failingDeduper struct{ claims atomic.Int32 }
 
-func (d *failingDeduper) Claim(context.Context, string, time.Duration) (bool, error) {
+func (d *failingDeduper) Claim(context.Context, string, string, time.Duration) (bool, error) {
 	d.claims.Add(1)
 	return false, errors.New("redis: connection refused")
 }
 func (d *failingDeduper) Done(context.Context, string, time.Duration) error {
 	return errors.New("down")
 }
-func (d *failingDeduper) Release(context.Context, string) error { return errors.New("down") }
+func (d *failingDeduper) Release(context.Context, string, string) error { return errors.New("down") }
 
 func TestWebhookHandlerStoreErrorIs500(t *testing.T) {
 	d := &failingDeduper{}
 	var calls atomic.Int32
 	h := otpkit.NewLOX24WebhookHandler(func(context.Context, *otpkit.LOX24Event) error { calls.Add(1); return nil },
-		otpkit.WithWebhookDedup(d))
+		otpkit.WithWebhookDedup(d), otpkit.WithoutWebhookToken())
 	assert.Equal(t, http.StatusInternalServerError, webhookPost(t, h, "", docWebhookEvent))
 	assert.Equal(t, int32(1), d.claims.Load(), "the given Deduper is used")
 	assert.Equal(t, int32(0), calls.Load(), "fails closed: fn is not run unclaimed")
@@ -304,11 +306,11 @@ func TestWebhookHandlerStoreErrorIs500(t *testing.T) {
 
 // sharedDeduper lets two handlers (two app instances) share one record.
 func TestWebhookHandlersSharingADeduperHandleOnce(t *testing.T) {
-	d := &countingDeduper{held: map[string]bool{}}
+	d := &countingDeduper{held: map[string]string{}}
 	var calls atomic.Int32
 	fn := func(context.Context, *otpkit.LOX24Event) error { calls.Add(1); return nil }
-	a := otpkit.NewLOX24WebhookHandler(fn, otpkit.WithWebhookDedup(d))
-	b := otpkit.NewLOX24WebhookHandler(fn, otpkit.WithWebhookDedup(d))
+	a := otpkit.NewLOX24WebhookHandler(fn, otpkit.WithWebhookDedup(d), otpkit.WithoutWebhookToken())
+	b := otpkit.NewLOX24WebhookHandler(fn, otpkit.WithWebhookDedup(d), otpkit.WithoutWebhookToken())
 	assert.Equal(t, http.StatusOK, webhookPost(t, a, "", docWebhookEvent))
 	assert.Equal(t, http.StatusOK, webhookPost(t, b, "", docWebhookEvent))
 	assert.Equal(t, int32(1), calls.Load())
@@ -316,36 +318,97 @@ func TestWebhookHandlersSharingADeduperHandleOnce(t *testing.T) {
 }
 
 type countingDeduper struct {
-	mu   sync.Mutex
-	held map[string]bool
-	ops  []string
+	mu      sync.Mutex
+	held    map[string]string // id: its holder, or "done"
+	ops     []string
+	holders []string // of every claim
 }
 
-func (d *countingDeduper) Claim(_ context.Context, id string, lease time.Duration) (bool, error) {
+func (d *countingDeduper) Claim(_ context.Context, id, holder string, lease time.Duration) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.ops = append(d.ops, "claim")
-	if d.held[id] || lease <= 0 {
+	d.holders = append(d.holders, holder)
+	if d.held[id] != "" || lease <= 0 {
 		return false, nil
 	}
-	d.held[id] = true
+	d.held[id] = holder
 	return true, nil
 }
 
-func (d *countingDeduper) Done(_ context.Context, _ string, keep time.Duration) error {
+func (d *countingDeduper) Done(_ context.Context, id string, keep time.Duration) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.ops = append(d.ops, "done")
+	d.held[id] = "done"
 	if keep < time.Hour {
 		return errors.New("keep too short for LOX24's retries")
 	}
 	return nil
 }
 
-func (d *countingDeduper) Release(_ context.Context, id string) error {
+func (d *countingDeduper) Release(_ context.Context, id, holder string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.ops = append(d.ops, "release")
-	delete(d.held, id)
+	if d.held[id] == holder {
+		delete(d.held, id)
+	}
 	return nil
+}
+
+// Each delivery claims with a holder of its own, and releases with it.
+func TestWebhookHandlerReleasesWithItsOwnHolder(t *testing.T) {
+	d := &countingDeduper{held: map[string]string{}}
+	var calls atomic.Int32
+	h := otpkit.NewLOX24WebhookHandler(func(context.Context, *otpkit.LOX24Event) error {
+		if calls.Add(1) == 1 {
+			return errors.New("database down")
+		}
+		return nil
+	}, otpkit.WithWebhookDedup(d), otpkit.WithWebhookToken(hookToken))
+	assert.Equal(t, http.StatusInternalServerError, webhookPost(t, h, hookToken, docWebhookEvent))
+	assert.Equal(t, http.StatusOK, webhookPost(t, h, hookToken, docWebhookEvent), "released: the retry runs fn")
+	assert.Equal(t, []string{"claim", "release", "claim", "done"}, d.ops)
+	require.Len(t, d.holders, 2)
+	assert.NotEqual(t, d.holders[0], d.holders[1], "a holder per delivery")
+	assert.GreaterOrEqual(t, len(d.holders[0]), 20, "random enough not to collide")
+}
+
+// Without WithWebhookToken the handler refuses to exist, unless the app
+// says WithoutWebhookToken.
+func TestWebhookHandlerNeedsATokenOrWithoutWebhookToken(t *testing.T) {
+	fn := func(context.Context, *otpkit.LOX24Event) error { return nil }
+	assert.PanicsWithValue(t, "otpkit: NewLOX24WebhookHandler without WithWebhookToken: LOX24 webhooks are unsigned, the token is their only authentication; "+
+		"pass WithWebhookToken(token), or WithoutWebhookToken() if something else authenticates the requests",
+		func() { otpkit.NewLOX24WebhookHandler(fn) })
+	assert.Panics(t, func() { otpkit.NewLOX24WebhookHandler(fn, otpkit.WithWebhookMaxBody(1<<20)) })
+
+	open := otpkit.NewLOX24WebhookHandler(fn, otpkit.WithoutWebhookToken())
+	assert.Equal(t, http.StatusOK, webhookPost(t, open, "", docWebhookEvent))
+
+	both := otpkit.NewLOX24WebhookHandler(fn, otpkit.WithoutWebhookToken(), otpkit.WithWebhookToken(hookToken))
+	assert.Equal(t, http.StatusUnauthorized, webhookPost(t, both, "", docWebhookEvent), "a token given is checked")
+	both = otpkit.NewLOX24WebhookHandler(fn, otpkit.WithWebhookToken(hookToken), otpkit.WithoutWebhookToken())
+	assert.Equal(t, http.StatusUnauthorized, webhookPost(t, both, "wrong", docWebhookEvent), "in either order")
+	assert.Equal(t, http.StatusOK, webhookPost(t, both, hookToken, docWebhookEvent))
+}
+
+// An id longer than MaxWebhookEventIDBytes is not an event: 400, and
+// neither fn nor the Deduper sees it.
+func TestWebhookHandlerRefusesLongIDs(t *testing.T) {
+	d := &countingDeduper{held: map[string]string{}}
+	var calls atomic.Int32
+	h := otpkit.NewLOX24WebhookHandler(func(context.Context, *otpkit.LOX24Event) error { calls.Add(1); return nil },
+		otpkit.WithWebhookDedup(d), otpkit.WithWebhookToken(hookToken))
+	event := func(id string) string { return `{"id":"` + id + `","name":"verify_code.success"}` }
+
+	assert.Equal(t, http.StatusBadRequest, webhookPost(t, h, hookToken, event(strings.Repeat("a", otpkit.MaxWebhookEventIDBytes+1))))
+	assert.Equal(t, http.StatusBadRequest, webhookPost(t, h, hookToken, event(strings.Repeat("é", 33))), "bytes, not characters")
+	assert.Empty(t, d.ops, "the Deduper never sees it")
+	assert.Zero(t, calls.Load())
+
+	assert.Equal(t, http.StatusOK, webhookPost(t, h, hookToken, event(strings.Repeat("a", otpkit.MaxWebhookEventIDBytes))))
+	assert.Equal(t, http.StatusOK, webhookPost(t, h, hookToken, event("f47ac10b-58cc-4372-a567-0e02b2c3d479")), "a UUID")
+	assert.EqualValues(t, 2, calls.Load())
 }

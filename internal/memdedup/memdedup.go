@@ -6,9 +6,28 @@ package memdedup
 import (
 	"container/heap"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 	"time"
 )
+
+// MaxIDBytes is the longest event id (or claim holder) kept as it is; Key
+// hashes a longer one. LOX24's event ids are UUIDs (36 bytes).
+const MaxIDBytes = 64
+
+// Key is what a Deduper stores for an event id or a claim holder: s itself
+// up to MaxIDBytes, else "sha256:" and its SHA-256 in hex (71 bytes, so
+// never equal to a kept id). Whatever a caller passes, a record stays
+// small: a flood of forged events with huge ids costs a bounded amount
+// of memory (or of Redis) per id.
+func Key(s string) string {
+	if len(s) <= MaxIDBytes {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
 
 // Max bounds the ids a Deduper keeps. Beyond it the entry that would
 // expire first is forgotten early: a flood of made-up ids costs a little
@@ -16,11 +35,11 @@ import (
 const Max = 1 << 20
 
 // Deduper records webhook event ids in one process's memory (otpkit's
-// Deduper interface), safe for concurrent use. Every entry expires (a
-// claim after its lease, a handled id after its keep); expired entries are
-// dropped from the front of a heap ordered by expiry on every call, so
-// memory follows the live entries and pruning costs O(log n) per entry,
-// never a scan.
+// Deduper interface), safe for concurrent use. Ids and holders are kept as
+// Key makes them. Every entry expires (a claim after its lease, a handled
+// id after its keep); expired entries are dropped from the front of a heap
+// ordered by expiry on every call, so memory follows the live entries and
+// pruning costs O(log n) per entry, never a scan.
 type Deduper struct {
 	now func() time.Time
 
@@ -31,8 +50,9 @@ type Deduper struct {
 }
 
 type dedupEntry struct {
-	until time.Time
-	done  bool
+	until  time.Time
+	holder string // Key of the claim's holder; "" once done
+	done   bool
 }
 
 // New returns an empty Deduper that reads the time from now.
@@ -40,41 +60,46 @@ func New(now func() time.Time) *Deduper {
 	return &Deduper{now: now, entries: map[string]dedupEntry{}}
 }
 
-// Claim marks id as being handled for at most lease and reports whether
-// the caller got it: false while it is claimed or once it is done. A lease
-// that is not positive claims nothing.
-func (m *Deduper) Claim(_ context.Context, id string, lease time.Duration) (bool, error) {
+// Claim marks id as being handled by holder for at most lease and reports
+// whether holder got it: false while it is claimed (by anyone) or once it
+// is done. A lease that is not positive claims nothing.
+func (m *Deduper) Claim(_ context.Context, id, holder string, lease time.Duration) (bool, error) {
 	if lease <= 0 {
 		return false, nil
 	}
+	key, holder := Key(id), Key(holder)
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pruneLocked(now)
-	if e, ok := m.entries[id]; ok && e.until.After(now) {
+	if e, ok := m.entries[key]; ok && e.until.After(now) {
 		return false, nil
 	}
-	m.setLocked(id, dedupEntry{until: now.Add(lease)})
+	m.setLocked(key, dedupEntry{until: now.Add(lease), holder: holder})
 	return true, nil
 }
 
-// Done marks id as handled and keeps the mark for keep.
+// Done marks id as handled and keeps the mark for keep, whoever holds its
+// claim: the event was handled, by this caller.
 func (m *Deduper) Done(_ context.Context, id string, keep time.Duration) error {
+	key := Key(id)
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pruneLocked(now)
-	m.setLocked(id, dedupEntry{until: now.Add(keep), done: true})
+	m.setLocked(key, dedupEntry{until: now.Add(keep), done: true})
 	return nil
 }
 
-// Release drops the claim on id, so that its next delivery is handled
-// again. A handled id stays handled.
-func (m *Deduper) Release(_ context.Context, id string) error {
+// Release drops the claim on id if holder holds it, so that its next
+// delivery is handled again. A claim that expired and was taken by another
+// holder stays theirs; a handled id stays handled.
+func (m *Deduper) Release(_ context.Context, id, holder string) error {
+	key, holder := Key(id), Key(holder)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.entries[id]; ok && !e.done {
-		delete(m.entries, id) // its heap item is dropped when it expires
+	if e, ok := m.entries[key]; ok && !e.done && e.holder == holder {
+		delete(m.entries, key) // its heap item is dropped when it expires
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func fillStore(t *testing.T, g *verify.Guard, s *redisstore.Store) []string {
 			require.NoError(t, err)
 			codes = append(codes, code)
 		}
-		got, err := s.Claim(ctx, fmt.Sprintf("event-%d", i), time.Minute)
+		got, err := s.Claim(ctx, fmt.Sprintf("event-%d", i), "holder", time.Minute)
 		require.NoError(t, err)
 		require.True(t, got)
 		if i%2 == 0 {

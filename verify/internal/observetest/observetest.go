@@ -6,6 +6,8 @@ package observetest
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,9 +35,31 @@ type Run struct {
 	Sends, Checks int
 	// Secrets are what no observer output may hold: the phone numbers
 	// (with and without "+"), the client's IP, every code sent and every
-	// wrong code tried, the refs and the providers' ids.
+	// wrong code tried, the refs and the providers' ids. Leaks finds them.
 	Secrets []string
 }
+
+// Leaks returns the secrets that text holds. A secret of digits only (a
+// code, a number without "+") counts only as a number of its own, not
+// inside a longer run of digits, where a code's six digits turn up by
+// chance (a duration's nanoseconds, an example number in an error).
+func (r Run) Leaks(text string) []string {
+	var found []string
+	for _, s := range r.Secrets {
+		if strings.Trim(s, "0123456789") == "" {
+			if regexp.MustCompile(`(^|[^0-9])` + s + `([^0-9]|$)`).MatchString(text) {
+				found = append(found, s)
+			}
+		} else if strings.Contains(text, s) {
+			found = append(found, s)
+		}
+	}
+	return found
+}
+
+// Now is the Guard's clock, which stands still during the script (the
+// mock keeps its own), so that every RetryAfter is a round figure.
+var Now = time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
 
 // Limits are the script's Guard rules: one send per recipient an hour, a
 // budget of three wrong codes, the IP and prefix rules off.
@@ -43,7 +67,7 @@ var Limits = verify.Limits{RecipientSends: verify.Rate{Count: 1, Per: time.Hour}
 	IPSends: verify.Rate{Count: -1}, PrefixSends: verify.Rate{Count: -1}}
 
 // Script runs the flow on a Service over Tryvox, dotdigital and LOX24 (in
-// that failover order), on a Guard with Limits and obs, against a new mock
+// that failover order), on a Guard with Limits, obs and the clock Now, against a new mock
 // whose client takes opts (e.g. an instrumented transport):
 //
 //	send A (sms)        sent by tryvox
@@ -67,7 +91,8 @@ func Script(t testing.TB, obs verify.Observer, opts ...otpkit.Option) Run {
 	t.Cleanup(srv.Close)
 	c, err := srv.Client(append([]otpkit.Option{otpkit.WithRetryPolicy(otpkit.RetryPolicy{})}, opts...)...)
 	require.NoError(t, err)
-	g, err := verify.NewGuard(verify.NewMemoryStore(), verify.WithLimits(Limits), verify.WithObserver(obs))
+	g, err := verify.NewGuard(verify.NewMemoryStore(), verify.WithLimits(Limits), verify.WithObserver(obs),
+		verify.WithClock(func() time.Time { return Now }))
 	require.NoError(t, err)
 	svc, err := verify.New(g, verify.Tryvox(c), verify.Dotdigital(c), verify.LOX24(c))
 	require.NoError(t, err)

@@ -32,13 +32,13 @@ func TestServiceRunMetricsAndSpansAreExact(t *testing.T) {
 
 	p := collect(t, s.reader)
 	assert.Equal(t, map[string]float64{
-		// One per Send: 7.
-		"otpkit.verify.sends{channel=sms,outcome=sent,provider=tryvox}":     2, // A, D
-		"otpkit.verify.sends{channel=sms,outcome=sent,provider=dotdigital}": 1, // B, after the failover
-		"otpkit.verify.sends{channel=telegram,outcome=sent,provider=lox24}": 1, // C
-		"otpkit.verify.sends{channel=sms,outcome=refused}":                  2, // A again, D again: no provider
-		"otpkit.verify.sends{outcome=failed}":                               1, // "+49": no channel known yet
-		// One per Check: 11.
+		// One per Send: 7. The Service reads the number's region.
+		"otpkit.verify.sends{channel=sms,outcome=sent,provider=tryvox,region=DE}":     2, // A, D
+		"otpkit.verify.sends{channel=sms,outcome=sent,provider=dotdigital,region=DE}": 1, // B, after the failover
+		"otpkit.verify.sends{channel=telegram,outcome=sent,provider=lox24,region=DE}": 1, // C
+		"otpkit.verify.sends{channel=sms,outcome=refused,region=DE}":                  2, // A again, D again: no provider
+		"otpkit.verify.sends{channel=sms,outcome=failed}":                             1, // "+49": no region
+		// One per Check: 11. (The Service does not give a check its region.)
 		"otpkit.verify.checks{channel=sms,outcome=wrong,provider=tryvox}":        4, // A once, D three times
 		"otpkit.verify.checks{channel=sms,outcome=verified,provider=tryvox}":     1, // A
 		"otpkit.verify.checks{channel=sms,outcome=verified,provider=dotdigital}": 1, // B
@@ -104,7 +104,7 @@ func TestServiceRunMetricsAndSpansAreExact(t *testing.T) {
 			if ev.Name == "otpkit.failover" {
 				failovers++
 				assert.Equal(t, []attribute.KeyValue{attribute.String("otpkit.provider", "tryvox")}, ev.Attributes)
-				assert.Equal(t, map[string]string{"provider": "dotdigital", "channel": "sms", "outcome": "sent"}, a)
+				assert.Equal(t, map[string]string{"provider": "dotdigital", "channel": "sms", "region": "DE", "outcome": "sent"}, a)
 			}
 		}
 		if a["outcome"] == "refused" {

@@ -46,10 +46,11 @@ func BenchmarkServiceCheckObserved(b *testing.B) {
 }
 
 // newBenchService is a Service over the provider name of c, on a Guard of
-// its own with the send rules off.
+// its own with the send rules off (the conversion guard too: every code is
+// sent before any is checked, which it would take for pumping).
 func newBenchService(b *testing.B, name otpkit.Provider, c *otpkit.Client, opts ...verify.GuardOption) *verify.Service {
 	open := verify.Limits{SendInterval: -1, RecipientSends: verify.Rate{Count: -1},
-		IPSends: verify.Rate{Count: -1}, PrefixSends: verify.Rate{Count: -1}}
+		IPSends: verify.Rate{Count: -1}, PrefixSends: verify.Rate{Count: -1}, ConversionWindow: -1}
 	g, err := verify.NewGuard(verify.NewMemoryStore(), append([]verify.GuardOption{verify.WithLimits(open)}, opts...)...)
 	must(b, err)
 	var p verify.Provider

@@ -138,6 +138,7 @@ func (g *Guard) now() (time.Time, error) {
 // form of a number as users type it.
 func (g *Guard) AllowSend(ctx context.Context, recipient, ip string) error {
 	_, err := g.allowSend(ctx, recipient, ip)
+	g.observeAllowSend(ctx, recipient, err)
 	return err
 }
 
@@ -223,7 +224,9 @@ func (g *Guard) Issue(ctx context.Context, recipient string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return g.issue(ctx, subject)
+	code, err := g.issue(ctx, subject)
+	g.observeStoreError(ctx, "", err)
+	return code, err
 }
 
 // issue is Issue for the recipient's pseudonym.
@@ -252,7 +255,14 @@ func (g *Guard) issue(ctx context.Context, subject string) (string, error) {
 // canonical (see AllowSend), is a *otpkit.ValidationError and counts
 // nothing. A failing store is an error satisfying ErrStore, never a
 // verified code.
+//
+// With WithObserver, a Check is one operation (a span) with one final event.
 func (g *Guard) Check(ctx context.Context, recipient, code string) error {
+	return g.checkOp(ctx, recipient, code)
+}
+
+// checkRecipient is Check without its observation.
+func (g *Guard) checkRecipient(ctx context.Context, recipient, code string) error {
 	subject, err := g.subject(recipient)
 	if err != nil {
 		return err
@@ -301,7 +311,9 @@ func (g *Guard) AllowCheck(ctx context.Context, recipient string) error {
 	if err != nil {
 		return err
 	}
-	return g.answer(g.store.AllowCheck(ctx, now, subject, storeRate(g.limits.failures())))
+	err = g.answer(g.store.AllowCheck(ctx, now, subject, storeRate(g.limits.failures())))
+	g.observeAllowCheck(ctx, err)
+	return err
 }
 
 // RecordFailure counts one wrong code for recipient that a provider checked,
@@ -316,7 +328,9 @@ func (g *Guard) RecordFailure(ctx context.Context, recipient string) error {
 	if err != nil {
 		return err
 	}
-	return g.answer(g.store.RecordFailure(ctx, now, subject, storeRate(g.limits.failures())))
+	err = g.answer(g.store.RecordFailure(ctx, now, subject, storeRate(g.limits.failures())))
+	g.observeStoreError(ctx, OpCheck, err)
+	return err
 }
 
 // Unlock forgets the recipient's failures, e.g. after a support desk checked
@@ -327,7 +341,9 @@ func (g *Guard) Unlock(ctx context.Context, recipient string) error {
 	if err != nil {
 		return err
 	}
-	return storeFailed(g.store.Unlock(ctx, subject))
+	err = storeFailed(g.store.Unlock(ctx, subject))
+	g.observeStoreError(ctx, "", err)
+	return err
 }
 
 // subject is the store's pseudonym of a canonical recipient.

@@ -188,6 +188,15 @@ type Event struct {
 // WithObserver gives the Guard, and every Service on it, an Observer of its
 // decisions and provider calls (see Event). Use Observers to give several.
 // Without it nothing is observed, at no cost.
+//
+// A Service reports each Send and Check as one operation. A Guard used
+// alone, around the app's own provider calls, reports its own decisions:
+// Check is one operation (its span and one final event, no provider); a
+// refusal of AllowSend is an EventSendRefused and one of AllowCheck an
+// EventCheckRefused (no span: the app owns the operation); a store failure
+// in any method is an EventStoreError. What the Guard allows reports
+// nothing: only the app knows how its send or its provider's check went.
+// The Service never calls these methods, so nothing is counted twice.
 func WithObserver(o Observer) GuardOption {
 	return func(g *Guard) error {
 		if o == nil {

@@ -31,7 +31,8 @@ transcript: LOX24 delivery with telegram → voice → sms fallback, a code
 comparison and the webhook events it sent to an app's endpoint; Tryvox
 approval, lock-out and expiry; dotdigital verification, single use, lock-out
 and expiry; the errors a client meets on the way; and the verify.Service
-over them: failover after an outage and one failure budget across providers.
+over them: failover after an outage and one failure budget across providers,
+with what an observer of the Service counted (conversion per provider).
 The mock's clock jumps, so the demo takes well under a second. Codes are
 shown masked (12••), as they should be in any log.`)
 	if _, err := fs.parse(c, args); err != nil {
@@ -47,14 +48,14 @@ shown masked (12••), as they should be in any log.`)
 	if err != nil {
 		return fmt.Errorf("otpkit demo: %w", err)
 	}
-	d := &demo{ctx: c.ctx, w: c.stdout, srv: srv, cl: cl, hooks: hooks}
+	d := &demo{ctx: c.ctx, w: c.stdout, srv: srv, cl: cl, hooks: hooks, counts: newDemoCounts()}
 	fmt.Fprintf(d.w, "otpkit demo: every flow of LOX24, Tryvox and dotdigital against an embedded mock.\n"+
 		"The mock's clock starts at %s and jumps; codes are masked.\n", demoStart.Format(time.RFC3339))
 	for _, step := range []func() error{
 		d.lox24Fallback, d.lox24Webhooks, d.lox24Errors,
 		d.tryvoxApprove, d.tryvoxLockout, d.tryvoxExpiry, d.tryvoxErrors,
 		d.dotdigitalVerify, d.dotdigitalLockout, d.dotdigitalExpiry, d.dotdigitalErrors,
-		d.serviceFailover, d.serviceBudget,
+		d.serviceFailover, d.serviceBudget, d.serviceCounts,
 	} {
 		if err := step(); err != nil {
 			return fmt.Errorf("otpkit demo: %w", err)
@@ -73,6 +74,8 @@ type demo struct {
 	srv   *mock.Server
 	cl    *otpkit.Client
 	hooks *demoHooks
+	// counts is the Observer of the Service sections' Guards.
+	counts *demoCounts
 }
 
 func (d *demo) section(title string) { fmt.Fprintf(d.w, "\n== %s ==\n", title) }

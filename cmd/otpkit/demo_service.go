@@ -19,9 +19,11 @@ const (
 
 // demoService is a Service over Tryvox then dotdigital (failover order) on
 // a MemoryStore, with l. The Guard's clock is the mock's, so that the
-// demo's clock jumps move both; the providers never see it.
+// demo's clock jumps move both; the providers never see it. Every such
+// Guard reports to d.counts.
 func (d *demo) demoService(cl *otpkit.Client, l verify.Limits) (*verify.Service, error) {
-	g, err := verify.NewGuard(verify.NewMemoryStore(), verify.WithLimits(l), verify.WithClock(d.srv.Now))
+	g, err := verify.NewGuard(verify.NewMemoryStore(), verify.WithLimits(l), verify.WithClock(d.srv.Now),
+		verify.WithObserver(d.counts))
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ func TestRecommendedClientHoldsDeadlines(t *testing.T) {
 			short, cancel := context.WithTimeout(ctx, deadline)
 			defer cancel()
 			start := time.Now()
-			_, err = s.Claim(short, "event", time.Minute)
+			_, err = s.Claim(short, "event", "holder", time.Minute)
 			took := time.Since(start)
 			require.Error(t, err)
 			// Generous: a loaded machine may add scheduling delay, never the

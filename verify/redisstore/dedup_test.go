@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otpkit/otpkit"
-	"github.com/otpkit/otpkit/verify/internal/redistest"
+	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 	"github.com/otpkit/otpkit/verify/redisstore"
 )
 
@@ -50,7 +50,7 @@ func redisMemory(t *testing.T, rdb *redis.Client) int64 {
 // sees them. A server of the test's own, so that nothing else moves
 // used_memory.
 func TestWebhookForgedLongIDsDoNotGrowRedis(t *testing.T) {
-	rdb := oneServer(t, redistest.Start(t).Addr())
+	rdb := oneServer(t, redistest.Start(t))
 	s := store(rdb)
 	var calls atomic.Int32
 	h := otpkit.NewLOX24WebhookHandler(func(context.Context, *otpkit.LOX24Event) error { calls.Add(1); return nil },
@@ -79,7 +79,7 @@ func TestWebhookForgedLongIDsDoNotGrowRedis(t *testing.T) {
 // 64 bytes is stored as its SHA-256, so 2,000 claims of 60 KiB ids cost
 // what 2,000 claims of short ids do.
 func TestDedupKeysAreBounded(t *testing.T) {
-	rdb := oneServer(t, redistest.Start(t).Addr())
+	rdb := oneServer(t, redistest.Start(t))
 	s := redisstore.New(rdb, redisstore.WithPrefix("p:"))
 	ctx := context.Background()
 

@@ -46,7 +46,7 @@ func TestOpenAcceptsNoevictionWithAOF(t *testing.T) {
 	s, err := redisstore.Open(context.Background(), oneServer(t, addr), withLog, redisstore.WithPrefix(uniquePrefix()))
 	require.NoError(t, err)
 	assert.Empty(t, log.String(), "nothing to warn about")
-	got, err := s.Claim(context.Background(), "event", time.Minute)
+	got, err := s.Claim(context.Background(), "event", "holder", time.Minute)
 	require.NoError(t, err)
 	assert.True(t, got, "a working store")
 }

@@ -56,7 +56,7 @@ func TestNoPersonalDataInRedis(t *testing.T) {
 	code, err := g.Issue(ctx, email)
 	require.NoError(t, err)
 	require.NoError(t, g.Check(ctx, strings.ToLower(email), code))
-	claimed, err := store.Claim(ctx, "evt-1", time.Minute)
+	claimed, err := store.Claim(ctx, "evt-1", "holder-1", time.Minute)
 	require.NoError(t, err)
 	require.True(t, claimed)
 	require.NoError(t, store.Done(ctx, "evt-1", time.Hour))

@@ -1,84 +1,60 @@
--- check: checks a code's MAC against the recipient's live code. It is the
--- hot path, so it stands alone (no lib.lua: fewer closures a call) and
--- makes at most four calls: HMGET, one HSET or HDEL, PTTL and PEXPIRE.
--- KEYS[1]: recipient hash (then the conversion counters, on one server);
--- ARGV: now_ms, now_ns, mac, max attempts, failure count, per_ms (count 0:
--- no budget), the conversion guard's bucket_ms (0: off).
--- Returns {0} verified (the code is used up), {1, attempts left} wrong,
--- {2} locked (the attempts are used up), {3} no live code,
--- {4, 'failures', at_ms, at_ns} failure budget spent until then.
--- Times are as in lib.lua: "ms" or "ms.nnnnnn" strings.
+-- check: checks a code's MAC against the recipient's live code.
+-- KEYS[1]: the recipient's record; on one server then the conversion
+-- counters a verified code counts in, in the order of ARGV[8]'s roles (c
+-- the country's counter, p the prefix's record); the operation's key
+-- last (see once in scripts.go).
+-- ARGV: now_ms, now_ns, mac (16 bytes), max attempts, failure count,
+-- per_ms (count 0: no budget), the conversion guard's bucket_ms, roles.
+-- Returns '0' verified (the code is used up), '1 left' wrong (attempts
+-- left), '2' locked (the attempts are used up), '3' no live code,
+-- '4 failures at_ms at_ns' failure budget spent until then.
 -- The MACs are compared with Lua's ==: it is not constant-time, but they
 -- are keyed MACs, so timing reveals nothing about the code.
-local key, mac, max = KEYS[1], ARGV[3], tonumber(ARGV[4])
-local nms, nns = tonumber(ARGV[1]), tonumber(ARGV[2])
+local n = #KEYS
+local v = redis.call('MGET', opkey, unpack(KEYS, 1, n - 1))
+if v[1] then return v[1] end
+local mac, max = ARGV[3], tonumber(ARGV[4])
 local fcount, fper = tonumber(ARGV[5]), tonumber(ARGV[6])
-
-local function parse(s)
-  local dot = string.find(s, '.', 1, true)
-  if not dot then return tonumber(s), 0 end
-  return tonumber(string.sub(s, 1, dot - 1)), tonumber(string.sub(s, dot + 1))
-end
-
-local f = redis.call('HMGET', key, 'h', 'e', 'a', 'f')
+local r = rload(v[2])
 
 -- The failure budget first: the entries still in the window at now.
-local fails = {}
-if fcount > 0 and f[4] then
-  for e in string.gmatch(f[4], '[^,]+') do
-    local ms, ns = parse(e)
-    local ems = ms + fper
-    if ems > nms or (ems == nms and ns > nns) then fails[#fails + 1] = e end
-  end
-  if #fails >= fcount then
-    local ms, ns = parse(fails[#fails - fcount + 1])
-    return {4, 'failures', ms + fper, ns}
-  end
+local fails
+if fcount > 0 then
+  fails = wkeep(r.f, fper)
+  local ms, ns = wnext(fails, fcount, fper)
+  if ms then return string.format('4 failures %.0f %d', ms, ns) end
 end
 
-if not f[1] or not f[2] then return {3} end
-local ems, ens = parse(f[2])
-if ems < nms or (ems == nms and ens <= nns) then
-  redis.call('HDEL', key, 'h', 'e', 'a')
-  return {3}
-end
-local used = tonumber(f[3]) or 0
-if used >= max then return {2} end
-if f[1] == mac then
-  redis.call('HDEL', key, 'h', 'e', 'a')
-  -- A verified code counts in the conversion guard: KEYS[2] and on (but
-  -- the last, the operation's key) are the counters of the recipient's
-  -- country and prefix, bumped in the bucket of now (see lib.lua).
-  local bucket = tonumber(ARGV[7])
-  if bucket and bucket > 0 and #KEYS > 2 then
-    local idx = math.floor(nms / bucket)
-    local field, ttl = 'v' .. string.format('%.0f', idx), (idx + 13) * bucket - nms
-    for k = 2, #KEYS - 1 do
-      redis.call('HINCRBY', KEYS[k], field, 1)
-      if redis.call('PTTL', KEYS[k]) < ttl then redis.call('PEXPIRE', KEYS[k], ttl) end
+if not r.mac or not later(r.ems, r.ens) then return '3' end
+if r.a >= max then return '2' end
+if r.mac == mac then
+  r.mac = nil
+  rsave(KEYS[1], r, false)
+  -- A verified code counts in the conversion guard, in the bucket of now.
+  local roles, bucket = ARGV[8], tonumber(ARGV[7])
+  local idx = math.floor(nms / bucket)
+  for k = 2, n - 1 do
+    if string.sub(roles, k - 1, k - 1) == 'c' then
+      local c = cbump(cprune(v[k + 1], idx), idx, 0, 1)
+      redis.call('SET', KEYS[k], c, 'PX', math.max(ckeep(c, bucket) - nms, 1))
+    else
+      local p = pload(v[k + 1])
+      p.c = cbump(cprune(p.c, idx), idx, 0, 1)
+      p.k = math.max(p.k, ckeep(p.c, bucket))
+      psave(KEYS[k], p, true)
     end
   end
-  return {0}
+  return once('0')
 end
 
-used = used + 1
+r.a = r.a + 1
 if fcount > 0 then
-  -- fails is ascending and holds fewer than fcount entries; now is its
-  -- newest unless another instance's clock runs ahead.
-  local now = ARGV[1]
-  if ARGV[2] ~= '0' then now = string.format('%s.%06d', ARGV[1], nns) end
-  local i = #fails + 1
-  while i > 1 do
-    local ms, ns = parse(fails[i - 1])
-    if ms < nms or (ms == nms and ns <= nns) then break end
-    i = i - 1
-  end
-  table.insert(fails, i, now)
-  redis.call('HSET', key, 'a', used, 'f', table.concat(fails, ','))
-  local ttl = redis.call('PTTL', key)
-  if ttl < fper then redis.call('PEXPIRE', key, fper + math.floor(fper / 4)) end
+  -- fails holds fewer than fcount entries.
+  r.f = wadd(fails, fcount)
+  rkeep(r, fper)
+  rsave(KEYS[1], r, true)
 else
-  redis.call('HSET', key, 'a', used)
+  rsave(KEYS[1], r, false)
 end
-if used >= max then return {2} end
-return {1, max - used}
+if r.a >= max then return once('2') end
+return once('1 ' .. (max - r.a))

@@ -1,18 +1,17 @@
--- failures: the failure budget around a check a provider makes.
--- KEYS[1]: recipient hash; ARGV: now_ms, now_ns, mode ('allow' or
--- 'record'), failure count, per_ms.
--- Returns {0} allowed (and, for 'record', one failure recorded) or
--- {1, 'failures', at_ms, at_ns} when the budget is spent.
-local key, mode = KEYS[1], ARGV[3]
-local fcount, fper = tonumber(ARGV[4]), tonumber(ARGV[5])
-if fcount <= 0 then return {0} end
-local fails = wload(redis.call('HGET', key, 'f') or nil, now, fper)
-local r = refusal()
-consider(r, 'failures', wallowed(fails, fcount, fper), now)
-local no = refused(r)
-if no then return no end
-if mode == 'record' then
-  redis.call('HSET', key, 'f', wstr(wadd(fails, now, fcount)))
-  keep(key, fper)
-end
-return {0}
+-- failures: records a failure against the budget, for a check a provider
+-- made (verify's RecordFailure).
+-- KEYS[1]: the recipient's record, then the operation's key (see once in
+-- scripts.go). ARGV: now_ms, now_ns, failure count, per_ms.
+-- Returns '0' (one failure recorded) or '1 failures at_ms at_ns' when the
+-- budget is spent until then (nothing recorded).
+local v = redis.call('MGET', opkey, KEYS[1])
+if v[1] then return v[1] end
+local fcount, fper = tonumber(ARGV[3]), tonumber(ARGV[4])
+local r = rload(v[2])
+local fails = wkeep(r.f, fper)
+local ms, ns = wnext(fails, fcount, fper)
+if ms then return string.format('1 failures %.0f %d', ms, ns) end
+r.f = wadd(fails, fcount)
+rkeep(r, fper)
+rsave(KEYS[1], r, true)
+return once('0')

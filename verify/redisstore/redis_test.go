@@ -23,17 +23,17 @@ import (
 // fillRecipient is the i-th recipient of fillStore.
 func fillRecipient(i int) string { return fmt.Sprintf("+49%011d", 17000000000+i*7919000) }
 
-// fillKeys is how many keys fillStore makes: per recipient its hash, an IP
-// and a webhook event; and its prefixes.
+// fillKeys is how many keys fillStore makes: per recipient its record, an
+// IP and a webhook event; and its prefixes.
 func fillKeys(digits int) int {
 	prefixes := map[string]bool{}
 	for i := range 30 {
 		prefixes[fillRecipient(i)[1:1+digits]] = true
 	}
-	// Per recipient its hash, its IP's log and its webhook mark; per prefix
-	// its send log and its conversion counter; one conversion counter for
-	// the country (every recipient is +49).
-	return 3*30 + 2*len(prefixes) + 1
+	// Per recipient its record, its IP's log and its webhook mark; per
+	// prefix its record (send log and conversion counter); one conversion
+	// counter for the country (every recipient is +49).
+	return 3*30 + len(prefixes) + 1
 }
 
 // fillStore makes every kind of key the store writes, through g and s, and

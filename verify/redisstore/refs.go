@@ -178,7 +178,7 @@ func (s *Store) ClaimRef(ctx context.Context, now time.Time, ref string, r verif
 	if err != nil {
 		return verify.RefRecord{}, false, err
 	}
-	if status(res) == 1 {
+	if number(res, 0) == 1 {
 		return r, true, nil
 	}
 	held, err := parseRef(res[1:])

@@ -1,27 +1,39 @@
--- refund: takes back a send committed at a time (verify's RefundSend, and a
--- Cluster send that a rule on another key refused).
+-- refund: takes back a send committed at a time (verify's RefundSend, and
+-- a Cluster send that a rule on another key refused).
 -- KEYS: in the order of ARGV[3]'s roles, as in send.lua: r (recipient
--- hash), i (IP log), p (prefix log), c and q (conversion counters); on one
--- server all in one call.
--- ARGV: at_ms, at_ns (the send's time), roles, then per_ms of each key's
--- window in the same order (for c and q: the bucket's length).
--- The recipient's last send goes back to the one before it ('pl', kept by
--- send.lua), or is forgotten when there was none.
-local roles = ARGV[3]
-for k = 1, #roles do
-  local role, key, per = string.sub(roles, k, k), KEYS[k], tonumber(ARGV[3 + k])
-  if role == 'r' then
-    local f = redis.call('HMGET', key, 'l', 's', 'pl')
-    if f[1] == tstr(now) then
-      if f[3] then redis.call('HSET', key, 'l', f[3]) else redis.call('HDEL', key, 'l') end
-      redis.call('HDEL', key, 'pl')
+-- record), i (IP log), p (prefix record), c (country counter); the
+-- operation's key last (see once in scripts.go). On one server all in one
+-- call.
+-- ARGV: at_ms, at_ns (the send's time, read as now), roles, the
+-- conversion guard's bucket_ms.
+-- The recipient's last send goes back to the one before it, or is
+-- forgotten when there was none. Keys keep their TTLs.
+local roles, bucket = ARGV[3], tonumber(ARGV[4])
+local n = #roles
+local v = redis.call('MGET', opkey, unpack(KEYS, 1, n))
+if v[1] then return v[1] end
+local idx = math.floor(nms / bucket)
+for k = 1, n do
+  local role, key, val = string.sub(roles, k, k), KEYS[k], v[k + 1]
+  if val then
+    if role == 'r' then
+      local r = rload(val)
+      if r.lms == nms and r.lns == nns then
+        r.lms, r.lns, r.pms, r.pns = r.pms, r.pns, nil, nil
+      end
+      r.s = wremove(r.s)
+      rsave(key, r, false)
+    elseif role == 'i' then
+      local w = wremove(val)
+      if w == '' then redis.call('DEL', key) else redis.call('SET', key, w, 'KEEPTTL') end
+    elseif role == 'p' then
+      local p = pload(val)
+      p.l = wremove(p.l)
+      p.c = cbump(p.c, idx, -1, 0)
+      psave(key, p, false)
+    else
+      redis.call('SET', key, cbump(val, idx, -1, 0), 'KEEPTTL')
     end
-    if f[2] then redis.call('HSET', key, 's', wstr(wremove(wload(f[2], now, per), now))) end
-  elseif role == 'c' or role == 'q' then
-    cbump(key, 's', now, per, -1)
-  else
-    local s = redis.call('GET', key)
-    if s then redis.call('SET', key, wstr(wremove(wload(s, now, per), now)), 'KEEPTTL') end
   end
 end
-return 0
+return once('0')

@@ -23,21 +23,22 @@ func (s *Store) ReserveCheck(ctx context.Context, now time.Time, ref string, c v
 	}
 	ms, ns := nowArgs(now)
 	res, err := s.decide(ctx, reserveScript, []string{s.refKey(ref)},
-		ms, ns, c.MaxAttempts, c.Failures.Count, millis(c.Failures.Per), mode, s.prefix).Slice()
+		ms, ns, c.MaxAttempts, c.Failures.Count, millis(c.Failures.Per), mode, s.recipientKeyHead()).Slice()
 	if err != nil {
 		return verify.RefRecord{}, err
 	}
 	var rec verify.RefRecord
 	var answer error
-	switch status(res) {
+	switch number(res, 0) {
 	case 0:
 		rec, err = parseRef(res[1:])
 	case 1:
 		if len(res) < 4 {
-			break
+			return verify.RefRecord{}, fmt.Errorf("redisstore: unexpected answer of the reserve script: %v", res)
 		}
 		rec, err = parseRef(res[4:])
-		answer = limit(res, now)
+		rule, _ := res[1].(string)
+		answer = limit(fmt.Sprintf("1 %s %d %d", rule, number(res, 2), number(res, 3)), now)
 	case 2:
 		rec, err = parseRef(res[1:])
 		answer = otpkit.ErrMaxAttempts
@@ -52,7 +53,7 @@ func (s *Store) ReserveCheck(ctx context.Context, now time.Time, ref string, c v
 		}
 		return rec, answer
 	}
-	if err := s.failures(ctx, now, rec.Recipient, "record", c.Failures); err != nil {
+	if err := s.RecordFailure(ctx, now, rec.Recipient, c.Failures); err != nil {
 		_ = s.settle(context.WithoutCancel(ctx), now, ref, verify.RefRecord{}, "undo", c)
 		rec.Attempts--
 		return rec, err
@@ -86,9 +87,10 @@ func (s *Store) settle(ctx context.Context, reserved time.Time, ref string, r ve
 	ms, ns := nowArgs(reserved)
 	bucket := millis(bucketOf(c.Conversion))
 	run := func(roles string, keys ...string) error {
-		return s.decide(ctx, settleScript, keys, ms, ns, outcome, roles, c.MaxAttempts, millis(c.Failures.Per), bucket).Err()
+		return s.decide(ctx, settleScript, keys, ms, ns, outcome, roles, c.MaxAttempts, bucket).Err()
 	}
-	roles, keys := []byte{'f'}, []string{s.refKey(ref)}
+	roles, keys := []byte{'f'}, make([]string, 1, 5)
+	keys[0] = s.refKey(ref)
 	if r.Recipient != "" && c.Failures.Count > 0 && outcome != "locked" {
 		roles, keys = append(roles, 'r'), append(keys, s.recipientKey(r.Recipient))
 	}
@@ -107,4 +109,13 @@ func (s *Store) settle(ctx context.Context, reserved time.Time, ref string, r ve
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// number is the i-th element of a script's answer as a number (0 if not).
+func number(res []any, i int) int64 {
+	if i >= len(res) {
+		return 0
+	}
+	n, _ := res[i].(int64)
+	return n
 }

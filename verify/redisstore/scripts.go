@@ -15,8 +15,16 @@ import (
 )
 
 var (
-	//go:embed lib.lua
-	libLua string
+	//go:embed now.lua
+	nowLua string
+	//go:embed window.lua
+	windowLua string
+	//go:embed recipient.lua
+	recipientLua string
+	//go:embed prefix.lua
+	prefixLua string
+	//go:embed conversion.lua
+	conversionLua string
 	//go:embed send.lua
 	sendLua string
 	//go:embed refund.lua
@@ -27,6 +35,10 @@ var (
 	checkLua string
 	//go:embed failures.lua
 	failuresLua string
+	//go:embed allowcheck.lua
+	allowCheckLua string
+	//go:embed unlock.lua
+	unlockLua string
 	//go:embed release.lua
 	releaseLua string
 	//go:embed claimref.lua
@@ -42,20 +54,28 @@ var (
 )
 
 // The scripts. redis.Script runs EVALSHA and falls back to EVAL on NOSCRIPT
-// (a flushed script cache, a restart, a failover). Every decision that
-// counts something is a once script (see once).
+// (a flushed script cache, a restart, a failover). Each carries only the
+// helpers it uses (Redis runs a script's whole text on every call, so a
+// helper it defines and does not use still costs), and reads and writes
+// each key once: the state of a recipient, an IP address, a prefix or a
+// country is one string, read by one MGET with the others and written by
+// one SET with its TTL. Every decision that counts something is a once
+// script (see once); Issue and AllowCheck count nothing a retry could
+// count twice, and need none.
 var (
-	sendScript     = once(libLua + sendLua)
-	refundScript   = once(libLua + refundLua)
-	issueScript    = once(libLua + issueLua)
-	checkScript    = once(checkLua) // stands alone: the hot path
-	failuresScript = once(libLua + failuresLua)
-	releaseScript  = redis.NewScript(releaseLua)
-	claimRefScript = once(claimRefLua)
-	reserveScript  = once(reserveLua) // stands alone: the hot path
-	settleScript   = once(libLua + settleLua)
-	saveRefScript  = once(saveRefLua)
-	deleteScript   = redis.NewScript(deleteLua) // a script only so that WithReplicas can wait for it
+	sendScript       = once(nowLua + windowLua + recipientLua + prefixLua + conversionLua + sendLua)
+	refundScript     = once(nowLua + windowLua + recipientLua + prefixLua + conversionLua + refundLua)
+	issueScript      = redis.NewScript(nowLua + recipientLua + issueLua)
+	checkScript      = once(nowLua + windowLua + recipientLua + prefixLua + conversionLua + checkLua)
+	failuresScript   = once(nowLua + windowLua + recipientLua + failuresLua)
+	allowCheckScript = redis.NewScript(nowLua + windowLua + recipientLua + allowCheckLua)
+	unlockScript     = redis.NewScript("local nms = 0\n" + recipientLua + unlockLua)
+	releaseScript    = redis.NewScript(releaseLua)
+	claimRefScript   = onceJSON(claimRefLua)
+	reserveScript    = once(nowLua + windowLua + recipientLua + reserveLua)
+	settleScript     = once(nowLua + windowLua + recipientLua + prefixLua + conversionLua + settleLua)
+	saveRefScript    = onceJSON(saveRefLua)
+	deleteScript     = redis.NewScript(deleteLua) // a script only so that WithReplicas can wait for it
 )
 
 // opTTL is how long a decision's answer is kept under its operation id:
@@ -63,15 +83,31 @@ var (
 // its MaxRetries backoffs and the caller's deadline).
 const opTTL = 30 * time.Second
 
-// once wraps a script so that it runs at most once per operation id: its
-// last KEY is the operation's key (made by Store.decide, in the slot of
-// the script's first key), and its answer is kept there for opTTL. When
-// go-redis sends the command again after a cut connection (Options.
-// MaxRetries), the script finds the answer it gave and returns it,
-// counting nothing twice: a send, an attempt or a failure counts once
-// whatever the client retries, and a right code used up by the first
-// run still answers "verified" to the retry.
-func once(body string) *redis.Script {
+// onceHead starts every once script: its operation's key and once, which
+// keeps an answer there for opTTL.
+var onceHead = "local opkey = KEYS[#KEYS]\n" +
+	"local optl = " + strconv.FormatInt(opTTL.Milliseconds(), 10) + "\n" +
+	"local function once(answer) redis.call('SET', opkey, answer, 'PX', optl) return answer end\n"
+
+// once makes a script that runs at most once per operation id: its last
+// KEY is the operation's key (made by Store.decide, in the slot of the
+// script's first key). The script reads that key first, with the keys it
+// decides on (one MGET), and returns what it holds when it holds an
+// answer; a decision that counted something keeps its answer there for
+// opTTL (once(answer)). So when go-redis sends the command again after a
+// cut connection (Options.MaxRetries), the script finds the answer it
+// gave and returns it, counting nothing twice: a send, an attempt or a
+// failure counts once whatever the client retries, and a right code used
+// up by the first run still answers "verified" to the retry. A decision
+// that counted nothing (a refusal, a code not found) keeps no answer: run
+// again, it counts at most once.
+func once(body string) *redis.Script { return redis.NewScript(onceHead + body) }
+
+// onceJSON is once for a body that does not look at the operation's key
+// itself: it runs whole at most once per operation id and keeps its answer,
+// whatever it is, as JSON. For the refs' scripts, which are off the hot
+// path.
+func onceJSON(body string) *redis.Script {
 	return redis.NewScript("local opkey = KEYS[#KEYS]\n" +
 		"local done = redis.call('GET', opkey)\n" +
 		"if done then return cjson.decode(done) end\n" +
@@ -81,12 +117,16 @@ func once(body string) *redis.Script {
 }
 
 // decide runs a once script over keys with a new operation id: the same
-// id on every retry of this call, a new one on the next call. With
-// WithReplicas it waits for the replicas (see replicated). After a network
-// error on a Cluster it has the slot map reloaded, so that a promoted
-// replica is found in seconds, not at go-redis's next periodic reload.
+// id on every retry of this call, a new one on the next call.
 func (s *Store) decide(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
-	keys = append(keys, s.opKey(keys[0]))
+	return s.run(ctx, script, append(keys, s.opKey(keys[0])), args...)
+}
+
+// run runs script over keys. With WithReplicas it waits for the replicas
+// (see replicated). After a network error on a Cluster it has the slot map
+// reloaded, so that a promoted replica is found in seconds, not at
+// go-redis's next periodic reload.
+func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
 	var cmd *redis.Cmd
 	if s.replicas > 0 {
 		cmd = s.replicated(ctx, script, keys, args...)

@@ -1,72 +1,130 @@
 -- send: the send rules of one AllowSend over the keys given, atomically.
--- KEYS: in the order of ARGV[4]'s roles: r (recipient hash), i (IP log),
--- p (prefix log), c and q (the conversion guard's counters of the country
--- and the prefix). On one server all come in one call; on a Cluster one
--- call per key (see store_send.go).
+-- KEYS: in the order of ARGV[4]'s roles: r (recipient record), i (IP
+-- address log), p (prefix record), c (the conversion counter of the
+-- country); the operation's key last (see once in scripts.go). On one
+-- server all come in one call; on a Cluster one call per key.
 -- ARGV: now_ms, now_ns, mode ('commit' records the send when every rule of
 -- these keys allows it; 'peek' records nothing), roles, interval_ms,
 -- recipient count, per_ms, failure count, per_ms, IP count, per_ms,
 -- prefix count, per_ms, then the conversion guard: bucket_ms, country
 -- minimum, prefix minimum, floor, monitor ('1': report, do not refuse).
--- A count of 0 turns a rule off.
--- Returns {0} when allowed, {1, rule, at_ms, at_ns} when refused, {2,
--- 'conversion'} when allowed although the conversion guard, in monitor
--- mode, would have refused.
+-- A count or minimum of 0 turns a rule off.
+-- Returns '0' when allowed, '1 rule at_ms at_ns' when refused (until every
+-- refusing rule allows), '2 conversion' when allowed although the
+-- conversion guard, in monitor mode, would have refused.
 local mode, roles = ARGV[3], ARGV[4]
 local interval = tonumber(ARGV[5])
 local rcount, rper = tonumber(ARGV[6]), tonumber(ARGV[7])
 local fcount, fper = tonumber(ARGV[8]), tonumber(ARGV[9])
-local counts = {i = {tonumber(ARGV[10]), tonumber(ARGV[11]), 'ip_sends'},
-                p = {tonumber(ARGV[12]), tonumber(ARGV[13]), 'prefix_sends'}}
-local bucket, floor, monitor = tonumber(ARGV[14]), tonumber(ARGV[17]), ARGV[18] == '1'
-local mins = {c = tonumber(ARGV[15]), q = tonumber(ARGV[16])}
+local icount, iper = tonumber(ARGV[10]), tonumber(ARGV[11])
+local pcount, pper = tonumber(ARGV[12]), tonumber(ARGV[13])
+local bucket, cmin, pmin = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
+local floor, monitor = tonumber(ARGV[17]), ARGV[18] == '1'
+local n = #roles
+local v = redis.call('MGET', opkey, unpack(KEYS, 1, n))
+if v[1] then return v[1] end
+local cur = math.floor(nms / bucket)
+
+-- The refusal: the latest allowed time among the refusing rules, its rule,
+-- and whether the failure budget is among them (then it names the refusal).
+local rule, rms, rns, budget = nil, nil, nil, false
+local function consider(name, ms, ns)
+  if ms == nil or not later(ms, ns) then return end
+  if name == 'failures' then budget = true end
+  if rms == nil or ms > rms or (ms == rms and ns > rns) then rule, rms, rns = name, ms, ns end
+end
+
 local monitored = false
+local function conversion(c, min)
+  local s, ver
+  c, s, ver = cprune(c, cur)
+  local at = cjudge(c, s, ver, cur, bucket, min, floor)
+  if at and monitor then monitored = true else consider('conversion', at, 0) end
+  return c
+end
 
-local r = refusal()
-local logs = {}
-local last = ''
-for k = 1, #roles do
-  local role, key = string.sub(roles, k, k), KEYS[k]
+local state = {}
+for k = 1, n do
+  local role, val = string.sub(roles, k, k), v[k + 1]
   if role == 'r' then
-    local f = redis.call('HMGET', key, 'f', 'l', 's')
-    if fcount > 0 then consider(r, 'failures', wallowed(wload(f[1], now, fper), fcount, fper), now) end
-    if f[2] then last = f[2] end
-    if interval > 0 and f[2] then consider(r, 'send_interval', tadd(tparse(f[2]), interval), now) end
+    local r = rload(val)
+    if fcount > 0 then
+      r.f = wkeep(r.f, fper)
+      consider('failures', wnext(r.f, fcount, fper))
+    end
+    if interval > 0 and r.lms then consider('send_interval', r.lms + interval, r.lns) end
     if rcount > 0 then
-      logs[k] = wload(f[3], now, rper)
-      consider(r, 'recipient_sends', wallowed(logs[k], rcount, rper), now)
+      r.s = wkeep(r.s, rper)
+      consider('recipient_sends', wnext(r.s, rcount, rper))
     end
-  elseif role == 'c' or role == 'q' then
-    local at = cjudge(key, now, bucket, mins[role], floor)
-    if at and monitor then monitored = true else consider(r, 'conversion', at, now) end
+    state[k] = r
+  elseif role == 'i' then
+    local w = wkeep(val, iper)
+    consider('ip_sends', wnext(w, icount, iper))
+    state[k] = w
+  elseif role == 'p' then
+    local p = pload(val)
+    if pcount > 0 then
+      p.l = wkeep(p.l, pper)
+      consider('prefix_sends', wnext(p.l, pcount, pper))
+    end
+    if pmin > 0 then p.c = conversion(p.c, pmin) end
+    state[k] = p
   else
-    local c = counts[role]
-    logs[k] = wload(redis.call('GET', key), now, c[2])
-    consider(r, c[3], wallowed(logs[k], c[1], c[2]), now)
+    state[k] = conversion(val, cmin)
   end
 end
 
-local no = refused(r)
-if no then return no end
-if mode ~= 'commit' then return {0} end
+if rule then
+  if budget then rule = 'failures' end
+  return string.format('1 %s %.0f %d', rule, rms, rns)
+end
+if mode ~= 'commit' then return '0' end
 
-for k = 1, #roles do
+local wrote = false
+for k = 1, n do
   local role, key = string.sub(roles, k, k), KEYS[k]
   if role == 'r' then
+    local r, keep = state[k], 0
     if interval > 0 then
-      -- 'pl' keeps the send before, so that a refund can restore it.
-      if last ~= '' then redis.call('HSET', key, 'l', tstr(now), 'pl', last)
-      else redis.call('HSET', key, 'l', tstr(now)) end
+      -- The send before is kept, so that a refund can restore it.
+      r.pms, r.pns = r.lms, r.lns
+      r.lms, r.lns = nms, nns
+      keep = interval
     end
-    if rcount > 0 then redis.call('HSET', key, 's', wstr(wadd(logs[k], now, rcount))) end
-    keep(key, math.max(interval, rcount > 0 and rper or 0))
-  elseif role == 'c' or role == 'q' then
-    cbump(key, 's', now, bucket, 1)
+    if rcount > 0 then
+      r.s = wadd(r.s, rcount)
+      keep = math.max(keep, rper)
+    end
+    if keep > 0 then
+      rkeep(r, keep)
+      rsave(key, r, true)
+      wrote = true
+    end
+  elseif role == 'i' then
+    redis.call('SET', key, wadd(state[k], icount), 'PX', iper + math.floor(iper / 4))
+    wrote = true
+  elseif role == 'p' then
+    local p = state[k]
+    if pcount > 0 then
+      p.l = wadd(p.l, pcount)
+      p.k = math.max(p.k, nms + pper + math.floor(pper / 4))
+    end
+    if pmin > 0 then
+      p.c = cbump(p.c, cur, 1, 0)
+      p.k = math.max(p.k, ckeep(p.c, bucket))
+    end
+    if pcount > 0 or pmin > 0 then
+      psave(key, p, true)
+      wrote = true
+    end
   else
-    local c = counts[role]
-    redis.call('SET', key, wstr(wadd(logs[k], now, c[1])))
-    keep(key, c[2])
+    local c = cbump(state[k], cur, 1, 0)
+    redis.call('SET', key, c, 'PX', math.max(ckeep(c, bucket) - nms, 1))
+    wrote = true
   end
 end
-if monitored then return {2, 'conversion'} end
-return {0}
+local answer = '0'
+if monitored then answer = '2 conversion' end
+if wrote then return once(answer) end
+return answer

@@ -1,31 +1,54 @@
 -- settle: settles a reserved check (verify's SettleCheck).
 -- KEYS: in the order of ARGV[4]'s roles: f (the ref's hash), r (the
--- recipient's hash), c and q (the conversion counters of its country and
--- prefix, counted for 'verified'). On one server all come in one call; on
--- a Cluster one call per key.
--- ARGV: reserved_ms, reserved_ns (the reservation's time), outcome
--- ('verified', 'undo', 'gone', 'locked'), roles, max attempts, per_ms of
--- the failure budget, bucket_ms of the conversion guard.
+-- recipient's record), c (the country's conversion counter) and p (the
+-- prefix's record), the last two counted for 'verified'; the operation's
+-- key last (see once in scripts.go). On one server all come in one call;
+-- on a Cluster one call per key.
+-- ARGV: reserved_ms, reserved_ns (the reservation's time, read as now),
+-- outcome ('verified', 'undo', 'gone', 'locked'), roles, max attempts,
+-- the conversion guard's bucket_ms.
 -- verified and gone delete the ref, undo gives its attempt back, locked
 -- makes its attempts used up; every outcome but locked takes the failure
--- reserved at that time back.
+-- reserved at that time back. Returns '0'.
 local outcome, roles = ARGV[3], ARGV[4]
-local max, per = tonumber(ARGV[5]), tonumber(ARGV[6])
-for k = 1, #roles do
-  local role, key = string.sub(roles, k, k), KEYS[k]
+local max, bucket = tonumber(ARGV[5]), tonumber(ARGV[6])
+local n = #roles
+-- MGET answers nil for the ref (a hash): it reads the strings.
+local v = redis.call('MGET', opkey, unpack(KEYS, 1, n))
+if v[1] then return v[1] end
+local idx = math.floor(nms / bucket)
+for k = 1, n do
+  local role, key, val = string.sub(roles, k, k), KEYS[k], v[k + 1]
   if role == 'f' then
     if outcome == 'verified' or outcome == 'gone' then
       redis.call('DEL', key)
-    elseif redis.call('EXISTS', key) == 1 then
-      local a = tonumber(redis.call('HGET', key, 'a') or '0')
-      if outcome == 'undo' and a > 0 then redis.call('HSET', key, 'a', a - 1) end
-      if outcome == 'locked' and a < max then redis.call('HSET', key, 'a', max) end
+    else
+      local a = redis.call('HGET', key, 'a')
+      if a or redis.call('EXISTS', key) == 1 then
+        a = tonumber(a or '0')
+        if outcome == 'undo' and a > 0 then redis.call('HSET', key, 'a', a - 1) end
+        if outcome == 'locked' and a < max then redis.call('HSET', key, 'a', max) end
+      end
     end
-  elseif role == 'c' or role == 'q' then
-    if outcome == 'verified' then cbump(key, 'v', now, tonumber(ARGV[7]), 1) end
-  elseif outcome ~= 'locked' then
-    local f = redis.call('HGET', key, 'f')
-    if f then redis.call('HSET', key, 'f', wstr(wremove(wload(f, now, per), now))) end
+  elseif role == 'r' then
+    if outcome ~= 'locked' and val then
+      local r = rload(val)
+      local f = wremove(r.f)
+      if f ~= r.f then
+        r.f = f
+        rsave(key, r, false)
+      end
+    end
+  elseif outcome == 'verified' then
+    if role == 'c' then
+      local c = cbump(cprune(val, idx), idx, 0, 1)
+      redis.call('SET', key, c, 'PX', math.max(ckeep(c, bucket) - nms, 1))
+    else
+      local p = pload(val)
+      p.c = cbump(cprune(p.c, idx), idx, 0, 1)
+      p.k = math.max(p.k, ckeep(p.c, bucket))
+      psave(key, p, true)
+    end
   end
 end
-return 0
+return once('0')

@@ -23,11 +23,14 @@
 //   - Recipients, IP addresses and prefixes reach the store as the
 //     Guard's pseudonyms (HMACs), so no key or value holds a number or an
 //     address.
-//   - A recipient's state is one hash (its code's MAC, expiry and attempts,
-//     its failures, its sends), so its decisions touch one key. A ref is a
-//     hash too (the record, its expiry, its attempts). The send
-//     counts of an IP address and of a number prefix are keys of their own;
-//     their keys carry hash tags ({recipient}, {ip}, {prefix}).
+//   - A recipient's state is one key (its code's MAC, expiry and attempts,
+//     its failures, its sends), so its decisions touch one key; so is an
+//     IP address's send log, and a number prefix's send log with its
+//     conversion counts. Each is one compact string, read and written
+//     whole: a script reads every key it decides on (and its operation's
+//     key, below) with one MGET and writes each with one SET that sets
+//     its TTL too. A ref is a hash (the record, its expiry, its
+//     attempts). Keys carry hash tags ({recipient}, {ip}, {prefix}).
 //   - On a Cluster those three keys live in different slots, so AllowSend
 //     commits the recipient's, then the IP's, then the prefix's rules one
 //     key at a time, each atomically, and takes back (refunds) what it
@@ -37,12 +40,15 @@
 //   - The Guard's clock is the only time source: scripts get "now" from the
 //     caller and compare it with the times they stored. Every key has a TTL
 //     that only bounds what is kept (the longest window that can still
-//     need it), so nothing grows forever.
-//   - Only HMACs of codes are stored, never a code.
+//     need it, and a quarter more), so nothing grows forever.
+//   - Only MACs of codes are stored (HMAC-SHA256 cut to 128 bits), never a
+//     code.
 //   - A Redis error (down, timeout, a cancelled context) is an error of the
-//     Guard, which fails closed. go-redis retries a command after some
-//     network errors (Options.MaxRetries); a retried decision that had
-//     already run is counted twice, which only makes the rules stricter.
+//     Guard, which fails closed. go-redis sends a command again after some
+//     network errors (Options.MaxRetries); a decision that counts
+//     something counts once all the same: each call has an operation id,
+//     and the script keeps its answer under it for 30 seconds and gives
+//     that answer to a retry.
 //
 // A Store also implements otpkit's webhook deduplication (Claim, Done,
 // Release), so that instances behind a load balancer handle each LOX24
@@ -128,35 +134,56 @@ func (s *Store) String() string { return "redisstore.Store{prefix: " + s.prefix 
 // GoString is String.
 func (s *Store) GoString() string { return s.String() }
 
-// recipientKey is the hash of a recipient's state.
-func (s *Store) recipientKey(recipient string) string { return s.prefix + "r:{" + recipient + "}" }
+// The keys of the Guard's state; each holds one string (see the scripts'
+// recipient.lua, window.lua, prefix.lua and conversion.lua for their
+// layouts). Their names differ from those of earlier releases, which held
+// other layouts, so that a store never misreads what an older one wrote.
+
+// recipientKey is a recipient's record.
+func (s *Store) recipientKey(recipient string) string { return s.recipientKeyHead() + recipient + "}" }
+
+// recipientKeyHead is a recipient record's key up to its pseudonym, for
+// the script that names it from a ref.
+func (s *Store) recipientKeyHead() string { return s.prefix + "rcpt:{" }
 
 // ipKey is the send log of a client address.
-func (s *Store) ipKey(ip string) string { return s.prefix + "ip:{" + ip + "}" }
+func (s *Store) ipKey(ip string) string { return s.prefix + "addr:{" + ip + "}" }
 
-// prefixKey is the send log of a number prefix.
-func (s *Store) prefixKey(p string) string { return s.prefix + "px:{" + p + "}" }
+// prefixKey is a number prefix's record: its send log and its conversion
+// counter.
+func (s *Store) prefixKey(p string) string { return s.prefix + "pfx:{" + p + "}" }
 
-// countryKey and convPrefixKey are the conversion guard's counters of a
-// country and of a prefix (see lib.lua).
-func (s *Store) countryKey(c string) string    { return s.prefix + "cc:{" + c + "}" }
-func (s *Store) convPrefixKey(p string) string { return s.prefix + "cp:{" + p + "}" }
+// countryKey is the conversion guard's counter of a country.
+func (s *Store) countryKey(c string) string { return s.prefix + "ctry:{" + c + "}" }
 
-// conversionKeys are the conversion guard's counters of country and prefix
-// that conv counts (none with the guard off).
+// conversionKeys are the keys a verified code counts in: the country's
+// counter and the prefix's record, for the levels of the guard that conv
+// turns on (none with the guard off).
 func (s *Store) conversionKeys(conv verify.ConversionRules, country, prefix string) []sendKey {
-	if conv.Window <= 0 {
-		return nil
-	}
 	var keys []sendKey
-	bucket := bucketOf(conv)
-	if country != "" && conv.MinCountrySends > 0 {
-		keys = append(keys, sendKey{role: 'c', key: s.countryKey(country), per: bucket})
+	if country != "" && countryMin(conv) > 0 {
+		keys = append(keys, sendKey{role: 'c', key: s.countryKey(country)})
 	}
-	if prefix != "" && conv.MinPrefixSends > 0 {
-		keys = append(keys, sendKey{role: 'q', key: s.convPrefixKey(prefix), per: bucket})
+	if prefix != "" && prefixMin(conv) > 0 {
+		keys = append(keys, sendKey{role: 'p', key: s.prefixKey(prefix)})
 	}
 	return keys
+}
+
+// countryMin and prefixMin are conv's minimum samples of a country and of
+// a prefix, 0 for a level that is off.
+func countryMin(conv verify.ConversionRules) int {
+	if conv.Window <= 0 {
+		return 0
+	}
+	return max(conv.MinCountrySends, 0)
+}
+
+func prefixMin(conv verify.ConversionRules) int {
+	if conv.Window <= 0 {
+		return 0
+	}
+	return max(conv.MinPrefixSends, 0)
 }
 
 // bucketOf is the length of one of conv's buckets (as verify counts them:

@@ -2,7 +2,10 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/otpkit/otpkit"
@@ -12,7 +15,7 @@ import (
 // Issue implements verify.Store: one script, one round trip.
 func (s *Store) Issue(ctx context.Context, now time.Time, recipient string, mac []byte, ttl time.Duration) error {
 	ms, ns := nowArgs(now)
-	return s.decide(ctx, issueScript, []string{s.recipientKey(recipient)}, ms, ns, mac, millis(ttl)).Err()
+	return s.run(ctx, issueScript, []string{s.recipientKey(recipient)}, ms, ns, macKey(mac), millis(ttl)).Err()
 }
 
 // Check implements verify.Store: one script, one round trip (on a Cluster
@@ -20,34 +23,38 @@ func (s *Store) Issue(ctx context.Context, now time.Time, recipient string, mac 
 // counter, which live in other slots).
 func (s *Store) Check(ctx context.Context, now time.Time, recipient string, mac []byte, c verify.CheckRules) error {
 	ms, ns := nowArgs(now)
-	keys := []string{s.recipientKey(recipient)}
 	conv := s.conversionKeys(c.Conversion, c.Country, c.Prefix)
+	keys := make([]string, 1, 4)
+	keys[0] = s.recipientKey(recipient)
+	var roles []byte
 	if s.oneServer {
 		for _, k := range conv {
-			keys = append(keys, k.key)
+			keys, roles = append(keys, k.key), append(roles, k.role)
 		}
 	}
-	res, err := s.decide(ctx, checkScript, keys,
-		ms, ns, mac, c.MaxAttempts, c.Failures.Count, millis(c.Failures.Per), millis(bucketOf(c.Conversion))).Slice()
+	ans, err := s.decide(ctx, checkScript, keys, ms, ns, macKey(mac), c.MaxAttempts, c.Failures.Count,
+		millis(c.Failures.Per), millis(bucketOf(c.Conversion)), string(roles)).Text()
 	if err != nil {
 		return err
 	}
-	switch status(res) {
-	case 0:
+	switch status(ans) {
+	case '0':
 		if !s.oneServer {
 			s.converted(context.WithoutCancel(ctx), now, conv, c)
 		}
 		return nil
-	case 1:
-		return &verify.InvalidCodeError{AttemptsLeft: int(number(res, 1))}
-	case 2:
+	case '1':
+		if left, err := strconv.Atoi(strings.TrimPrefix(ans, "1 ")); err == nil {
+			return &verify.InvalidCodeError{AttemptsLeft: left}
+		}
+	case '2':
 		return otpkit.ErrMaxAttempts
-	case 3:
+	case '3':
 		return otpkit.ErrNotFound
-	case 4:
-		return limit(res, now)
+	case '4':
+		return limit(ans, now)
 	}
-	return fmt.Errorf("redisstore: unexpected answer of the check script: %v", res)
+	return fmt.Errorf("redisstore: unexpected answer of the check script: %q", ans)
 }
 
 // converted counts a verified code in the conversion counters conv, one
@@ -55,69 +62,91 @@ func (s *Store) Check(ctx context.Context, now time.Time, recipient string, mac 
 // uncounted, which can only make the guard stricter.
 func (s *Store) converted(ctx context.Context, now time.Time, conv []sendKey, c verify.CheckRules) {
 	ms, ns := nowArgs(now)
+	bucket := millis(bucketOf(c.Conversion))
 	for _, k := range conv {
-		_ = s.decide(ctx, settleScript, []string{k.key}, ms, ns, "verified", string(k.role), c.MaxAttempts,
-			millis(c.Failures.Per), millis(k.per)).Err()
+		_ = s.decide(ctx, settleScript, []string{k.key}, ms, ns, "verified", string(k.role), c.MaxAttempts, bucket).Err()
 	}
 }
 
-// AllowCheck implements verify.Store.
+// AllowCheck implements verify.Store: one script that reads one key.
 func (s *Store) AllowCheck(ctx context.Context, now time.Time, recipient string, failures verify.Rate) error {
-	return s.failures(ctx, now, recipient, "allow", failures)
-}
-
-// RecordFailure implements verify.Store.
-func (s *Store) RecordFailure(ctx context.Context, now time.Time, recipient string, failures verify.Rate) error {
-	return s.failures(ctx, now, recipient, "record", failures)
-}
-
-func (s *Store) failures(ctx context.Context, now time.Time, recipient, mode string, failures verify.Rate) error {
 	if failures.Count <= 0 {
 		return nil
 	}
 	ms, ns := nowArgs(now)
-	res, err := s.decide(ctx, failuresScript, []string{s.recipientKey(recipient)},
-		ms, ns, mode, failures.Count, millis(failures.Per)).Slice()
+	ans, err := s.run(ctx, allowCheckScript, []string{s.recipientKey(recipient)},
+		ms, ns, failures.Count, millis(failures.Per)).Text()
+	return failuresAnswer(ans, err, now)
+}
+
+// RecordFailure implements verify.Store.
+func (s *Store) RecordFailure(ctx context.Context, now time.Time, recipient string, failures verify.Rate) error {
+	if failures.Count <= 0 {
+		return nil
+	}
+	ms, ns := nowArgs(now)
+	ans, err := s.decide(ctx, failuresScript, []string{s.recipientKey(recipient)},
+		ms, ns, failures.Count, millis(failures.Per)).Text()
+	return failuresAnswer(ans, err, now)
+}
+
+// failuresAnswer is the decision of failures.lua or allowcheck.lua.
+func failuresAnswer(ans string, err error, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if status(res) == 0 {
+	switch status(ans) {
+	case '0':
 		return nil
+	case '1':
+		return limit(ans, now)
 	}
-	return limit(res, now)
+	return fmt.Errorf("redisstore: unexpected answer of the failures script: %q", ans)
 }
 
-// Unlock implements verify.Store: one HDEL (in a script, so that
-// WithReplicas can wait for it).
+// Unlock implements verify.Store: one script that drops the recipient's
+// failures.
 func (s *Store) Unlock(ctx context.Context, recipient string) error {
-	return s.decide(ctx, deleteScript, []string{s.recipientKey(recipient)}, "f").Err()
+	return s.run(ctx, unlockScript, []string{s.recipientKey(recipient)}).Err()
 }
 
-// status is the first number of a script's answer (-1 when there is none).
-func status(res []any) int64 {
-	if len(res) == 0 {
-		return -1
+// macBytes is how much of a code's MAC the store keeps: 128 bits, as many
+// as a MAC needs to be unguessable (RFC 2104 allows cutting one to half
+// its length); the guesses that count are the codes', five of 10^6.
+const macBytes = 16
+
+// macKey is what the store keeps of a code's MAC: the first macBytes of
+// the Guard's HMAC-SHA256, or of the SHA-256 of a MAC of another length
+// (a store used without a Guard), so that two MACs differ in it as they
+// differ whole.
+func macKey(mac []byte) []byte {
+	if len(mac) != sha256.Size {
+		sum := sha256.Sum256(mac)
+		mac = sum[:]
 	}
-	return number(res, 0)
+	return mac[:macBytes]
 }
 
-// number is the i-th element of a script's answer as a number (0 if not).
-func number(res []any, i int) int64 {
-	if i >= len(res) {
+// status is the first byte of a script's answer (0 when there is none).
+func status(ans string) byte {
+	if ans == "" {
 		return 0
 	}
-	n, _ := res[i].(int64)
-	return n
+	return ans[0]
 }
 
-// limit turns a refusal {_, rule, at_ms, at_ns} (when every refusing rule
-// allows again) into a *verify.LimitError whose RetryAfter counts from now,
-// to the nanosecond (a Lua number could not hold it for long windows).
-func limit(res []any, now time.Time) error {
-	if len(res) < 4 {
-		return fmt.Errorf("redisstore: unexpected answer of a script: %v", res)
+// limit turns a refusal "status rule at_ms at_ns" (when every refusing rule
+// allows again) into a *verify.LimitError whose RetryAfter counts from
+// now, to the nanosecond (a Lua number could not hold it for long windows).
+func limit(ans string, now time.Time) error {
+	f := strings.Fields(ans)
+	if len(f) == 4 {
+		ms, err1 := strconv.ParseInt(f[2], 10, 64)
+		ns, err2 := strconv.ParseInt(f[3], 10, 64)
+		if err1 == nil && err2 == nil {
+			at := ms*int64(time.Millisecond) + ns
+			return &verify.LimitError{Rule: verify.Rule(f[1]), RetryAfter: time.Duration(at - now.UnixNano())}
+		}
 	}
-	rule, _ := res[1].(string)
-	at := number(res, 2)*int64(time.Millisecond) + number(res, 3)
-	return &verify.LimitError{Rule: verify.Rule(rule), RetryAfter: time.Duration(at - now.UnixNano())}
+	return fmt.Errorf("redisstore: unexpected answer of a script: %q", ans)
 }

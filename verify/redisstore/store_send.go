@@ -11,19 +11,18 @@ import (
 )
 
 // sendKey is one key of a send with its role in send.lua: 'r' recipient,
-// 'i' IP address, 'p' number prefix.
+// 'i' IP address, 'p' number prefix, 'c' country.
 type sendKey struct {
 	role byte
 	key  string
-	per  time.Duration // the window of its count, for a refund
 }
 
 // AllowSend implements verify.Store. On one server it is one script over
 // every key: one round trip. On a Cluster the keys are in different slots,
-// so it commits key by key (recipient, IP, prefix), each atomically, and
-// refunds the committed ones when a later key refuses (see the package
-// documentation); a refusal also asks the keys not yet tried, without
-// recording, so that RetryAfter waits for every refusing rule.
+// so it commits key by key (recipient, IP, prefix, country), each
+// atomically, and refunds the committed ones when a later key refuses (see
+// the package documentation); a refusal also asks the keys not yet tried,
+// without recording, so that RetryAfter waits for every refusing rule.
 func (s *Store) AllowSend(ctx context.Context, now time.Time, r verify.SendRules) error {
 	keys := s.sendKeys(r)
 	if s.oneServer {
@@ -41,7 +40,7 @@ func (s *Store) AllowSend(ctx context.Context, now time.Time, r verify.SendRules
 			committed = append(committed, k)
 			continue
 		}
-		s.refund(context.WithoutCancel(ctx), now, committed...)
+		s.refund(context.WithoutCancel(ctx), now, r, committed...)
 		var refused *verify.LimitError
 		if !errors.As(err, &refused) {
 			return err
@@ -65,48 +64,60 @@ func (s *Store) AllowSend(ctx context.Context, now time.Time, r verify.SendRules
 // server; on a Cluster one a key, each atomic (a refund half done counts
 // the send in fewer windows, never in more).
 func (s *Store) RefundSend(ctx context.Context, at time.Time, r verify.SendRules) error {
-	return s.refund(ctx, at, s.sendKeys(r)...)
+	return s.refund(ctx, at, r, s.sendKeys(r)...)
 }
 
-// sendKeys are the keys a send with rules r counts in.
+// sendKeys are the keys a send with rules r counts in: the recipient's
+// record, and as the rules ask the IP address's log, the prefix's record
+// (its send log, its conversion counter) and the country's counter.
 func (s *Store) sendKeys(r verify.SendRules) []sendKey {
-	keys := []sendKey{{role: 'r', key: s.recipientKey(r.Recipient), per: r.RecipientSends.Per}}
+	keys := make([]sendKey, 1, 4)
+	keys[0] = sendKey{role: 'r', key: s.recipientKey(r.Recipient)}
 	if r.IP != "" && r.IPSends.Count > 0 {
-		keys = append(keys, sendKey{role: 'i', key: s.ipKey(r.IP), per: r.IPSends.Per})
+		keys = append(keys, sendKey{role: 'i', key: s.ipKey(r.IP)})
 	}
-	if r.Prefix != "" && r.PrefixSends.Count > 0 {
-		keys = append(keys, sendKey{role: 'p', key: s.prefixKey(r.Prefix), per: r.PrefixSends.Per})
+	if r.Prefix != "" && (r.PrefixSends.Count > 0 || prefixMin(r.Conversion) > 0) {
+		keys = append(keys, sendKey{role: 'p', key: s.prefixKey(r.Prefix)})
 	}
-	return append(keys, s.conversionKeys(r.Conversion, r.Country, r.Prefix)...)
+	if r.Country != "" && countryMin(r.Conversion) > 0 {
+		keys = append(keys, sendKey{role: 'c', key: s.countryKey(r.Country)})
+	}
+	return keys
 }
 
 // send runs send.lua over keys (which must be in one slot unless the store
 // is on one server): nil when it allowed, a *verify.LimitError when it
 // refused.
 func (s *Store) send(ctx context.Context, now time.Time, r verify.SendRules, mode string, keys ...sendKey) error {
-	names := make([]string, len(keys))
+	names, roles := keyNames(keys)
+	ms, ns := nowArgs(now)
+	ans, err := s.decide(ctx, sendScript, names, ms, ns, mode, roles, millis(r.Interval),
+		r.RecipientSends.Count, millis(r.RecipientSends.Per), r.Failures.Count, millis(r.Failures.Per),
+		r.IPSends.Count, millis(r.IPSends.Per), r.PrefixSends.Count, millis(r.PrefixSends.Per),
+		millis(bucketOf(r.Conversion)), countryMin(r.Conversion), prefixMin(r.Conversion),
+		strconv.FormatFloat(r.Conversion.Floor, 'g', -1, 64), monitorFlag(r.Conversion.Monitor)).Text()
+	if err != nil {
+		return err
+	}
+	switch status(ans) {
+	case '0':
+		return nil
+	case '1':
+		return limit(ans, now)
+	case '2':
+		return &verify.MonitoredRefusal{Rule: verify.RuleConversion}
+	}
+	return fmt.Errorf("redisstore: unexpected answer of the send script: %q", ans)
+}
+
+// keyNames are keys' names and their roles.
+func keyNames(keys []sendKey) ([]string, string) {
+	names := make([]string, len(keys), len(keys)+1) // room for the operation's key
 	roles := make([]byte, len(keys))
 	for i, k := range keys {
 		names[i], roles[i] = k.key, k.role
 	}
-	ms, ns := nowArgs(now)
-	res, err := s.decide(ctx, sendScript, names, ms, ns, mode, string(roles), millis(r.Interval),
-		r.RecipientSends.Count, millis(r.RecipientSends.Per), r.Failures.Count, millis(r.Failures.Per),
-		r.IPSends.Count, millis(r.IPSends.Per), r.PrefixSends.Count, millis(r.PrefixSends.Per),
-		millis(bucketOf(r.Conversion)), r.Conversion.MinCountrySends, r.Conversion.MinPrefixSends,
-		strconv.FormatFloat(r.Conversion.Floor, 'g', -1, 64), monitorFlag(r.Conversion.Monitor)).Slice()
-	if err != nil {
-		return err
-	}
-	switch status(res) {
-	case 0:
-		return nil
-	case 1:
-		return limit(res, now)
-	case 2:
-		return &verify.MonitoredRefusal{Rule: verify.RuleConversion}
-	}
-	return fmt.Errorf("redisstore: unexpected answer of the send script: %v", res)
+	return names, string(roles)
 }
 
 // monitorFlag is ConversionRules.Monitor as send.lua reads it.
@@ -117,23 +128,17 @@ func monitorFlag(on bool) string {
 	return "0"
 }
 
-// refund takes back the send committed at at from keys: one script on one
-// server, one a key on a Cluster.
-func (s *Store) refund(ctx context.Context, at time.Time, keys ...sendKey) error {
-	ms, ns := nowArgs(at)
-	run := func(keys ...sendKey) error {
-		names := make([]string, len(keys))
-		roles := make([]byte, len(keys))
-		args := []any{ms, ns, ""}
-		for i, k := range keys {
-			names[i], roles[i] = k.key, k.role
-			args = append(args, millis(k.per))
-		}
-		args[2] = string(roles)
-		return s.decide(ctx, refundScript, names, args...).Err()
-	}
+// refund takes back the send committed at at under rules r from keys: one
+// script on one server, one a key on a Cluster.
+func (s *Store) refund(ctx context.Context, at time.Time, r verify.SendRules, keys ...sendKey) error {
 	if len(keys) == 0 {
 		return nil
+	}
+	ms, ns := nowArgs(at)
+	bucket := millis(bucketOf(r.Conversion))
+	run := func(keys ...sendKey) error {
+		names, roles := keyNames(keys)
+		return s.decide(ctx, refundScript, names, ms, ns, roles, bucket).Err()
 	}
 	if s.oneServer {
 		return run(keys...)

@@ -10,51 +10,57 @@
 -- '4 failures at_ms at_ns' failure budget spent until then.
 -- The MACs are compared with Lua's ==: it is not constant-time, but they
 -- are keyed MACs, so timing reveals nothing about the code.
-local n = #KEYS
-local v = redis.call('MGET', opkey, unpack(KEYS, 1, n - 1))
+--[[uses: now wkeep wadd rload rsave]]
+local v = redis.call('MGET', opkey, KEYS[1])
 if v[1] then return v[1] end
 local mac, max = ARGV[3], tonumber(ARGV[4])
 local fcount, fper = tonumber(ARGV[5]), tonumber(ARGV[6])
-local r = rload(v[2])
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s = rload(v[2])
 
 -- The failure budget first: the entries still in the window at now.
-local fails
 if fcount > 0 then
-  fails = wkeep(r.f, fper)
-  local ms, ns = wnext(fails, fcount, fper)
-  if ms then return string.format('4 failures %.0f %d', ms, ns) end
+  f = wkeep(f, fper)
+  local n = #f / 9
+  if n >= fcount then
+    local ms, ns = struct.unpack('>i6I3', f, (n - fcount) * 9 + 1)
+    return string.format('4 failures %.0f %d', ms + fper, ns)
+  end
 end
 
-if not r.mac or not later(r.ems, r.ens) then return '3' end
-if r.a >= max then return '2' end
-if r.mac == mac then
-  r.mac = nil
-  rsave(KEYS[1], r, false)
+if not code or ems < nms or (ems == nms and ens <= nns) then return '3' end
+if a >= max then return '2' end
+if code == mac then
+  rsave(KEYS[1], false, k, nil, 0, 0, 0, lms, lns, pms, pns, f, s)
   -- A verified code counts in the conversion guard, in the bucket of now.
-  local roles, bucket = ARGV[8], tonumber(ARGV[7])
-  local idx = math.floor(nms / bucket)
-  for k = 2, n - 1 do
-    if string.sub(roles, k - 1, k - 1) == 'c' then
-      local c = cbump(cprune(v[k + 1], idx), idx, 0, 1)
-      redis.call('SET', KEYS[k], c, 'PX', math.max(ckeep(c, bucket) - nms, 1))
-    else
-      local p = pload(v[k + 1])
-      p.c = cbump(cprune(p.c, idx), idx, 0, 1)
-      p.k = math.max(p.k, ckeep(p.c, bucket))
-      psave(KEYS[k], p, true)
+  if #KEYS > 2 then
+    --[[uses: pload psave cprune cbump ckeep]]
+    local roles, bucket = ARGV[8], tonumber(ARGV[7])
+    local idx = math.floor(nms / bucket)
+    local conv = redis.call('MGET', unpack(KEYS, 2, #KEYS - 1))
+    for i = 1, #conv do
+      local key = KEYS[i + 1]
+      if string.sub(roles, i, i) == 'c' then
+        local c = cbump(cprune(conv[i], idx), idx, 0, 1)
+        redis.call('SET', key, c, 'PX', math.max(ckeep(c, bucket) - nms, 1))
+      else
+        local pk, l, c = pload(conv[i])
+        c = cbump(cprune(c, idx), idx, 0, 1)
+        psave(key, true, math.max(pk, ckeep(c, bucket)), l, c)
+      end
     end
   end
-  return once('0')
+  redis.call('SET', opkey, '0', 'PX', optl)
+  return '0'
 end
 
-r.a = r.a + 1
+a = a + 1
 if fcount > 0 then
-  -- fails holds fewer than fcount entries.
-  r.f = wadd(fails, fcount)
-  rkeep(r, fper)
-  rsave(KEYS[1], r, true)
-else
-  rsave(KEYS[1], r, false)
+  -- f holds fewer than fcount entries.
+  f = wadd(f, fcount)
+  k = math.max(k, nms + fper + math.floor(fper / 4))
 end
-if r.a >= max then return once('2') end
-return once('1 ' .. (max - r.a))
+rsave(KEYS[1], fcount > 0, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
+local answer = '2'
+if a < max then answer = '1 ' .. (max - a) end
+redis.call('SET', opkey, answer, 'PX', optl)
+return answer

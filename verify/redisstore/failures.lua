@@ -4,14 +4,16 @@
 -- scripts.go). ARGV: now_ms, now_ns, failure count, per_ms.
 -- Returns '0' (one failure recorded) or '1 failures at_ms at_ns' when the
 -- budget is spent until then (nothing recorded).
+--[[uses: now wkeep wnext wadd rload rsave]]
 local v = redis.call('MGET', opkey, KEYS[1])
 if v[1] then return v[1] end
 local fcount, fper = tonumber(ARGV[3]), tonumber(ARGV[4])
-local r = rload(v[2])
-local fails = wkeep(r.f, fper)
-local ms, ns = wnext(fails, fcount, fper)
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s = rload(v[2])
+f = wkeep(f, fper)
+local ms, ns = wnext(f, fcount, fper)
 if ms then return string.format('1 failures %.0f %d', ms, ns) end
-r.f = wadd(fails, fcount)
-rkeep(r, fper)
-rsave(KEYS[1], r, true)
-return once('0')
+f = wadd(f, fcount)
+k = math.max(k, nms + fper + math.floor(fper / 4))
+rsave(KEYS[1], true, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
+redis.call('SET', opkey, '0', 'PX', optl)
+return '0'

@@ -4,10 +4,10 @@
 -- It needs no operation key: a retry of this very Issue finds the same
 -- MAC and expiry and changes nothing, so it cannot give back an attempt
 -- that a check took in between.
+--[[uses: now rload rsave]]
 local key, mac, ttl = KEYS[1], ARGV[3], tonumber(ARGV[4])
-local r = rload(redis.call('GET', key))
-if r.mac == mac and r.ems == nms + ttl and r.ens == nns then return 0 end
-r.mac, r.ems, r.ens, r.a = mac, nms + ttl, nns, 0
-rkeep(r, ttl)
-rsave(key, r, true)
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s = rload(redis.call('GET', key))
+if code == mac and ems == nms + ttl and ens == nns then return 0 end
+k = math.max(k, nms + ttl + math.floor(ttl / 4))
+rsave(key, true, k, mac, nms + ttl, nns, 0, lms, lns, pms, pns, f, s)
 return 0

@@ -12,6 +12,7 @@
 -- {0, ...} reserved (the record's 'a' counts it), {1, 'failures', at_ms,
 -- at_ns, ...} budget spent until then, {2, ...} attempts used, {3} no live
 -- ref. Its answer is kept as JSON under the operation's key.
+--[[uses: now wkeep wnext wadd rload rsave]]
 local done = redis.call('GET', opkey)
 if done then return cjson.decode(done) end
 local ref = KEYS[1]
@@ -28,15 +29,15 @@ if not x then return {3} end
 local ems, ens = tonumber(x), 0
 local dot = string.find(x, '.', 1, true)
 if dot then ems, ens = tonumber(string.sub(x, 1, dot - 1)), tonumber(string.sub(x, dot + 1)) end
-if not later(ems, ens) then return {3} end
+if ems < nms or (ems == nms and ens <= nns) then return {3} end
 
 -- The failure budget first: the entries still in the window at now.
-local rkey, r, fails
+local rkey, k, code, rems, rens, ra, lms, lns, pms, pns, f, s
 if ARGV[6] == 'both' and who and who ~= '' and fcount > 0 then
   rkey = ARGV[7] .. who .. '}'
-  r = rload(redis.call('GET', rkey))
-  fails = wkeep(r.f, fper)
-  local ms, ns = wnext(fails, fcount, fper)
+  k, code, rems, rens, ra, lms, lns, pms, pns, f, s = rload(redis.call('GET', rkey))
+  f = wkeep(f, fper)
+  local ms, ns = wnext(f, fcount, fper)
   if ms then
     local out = {1, 'failures', ms, ns}
     for i = 1, #rec do out[#out + 1] = rec[i] end
@@ -54,9 +55,9 @@ used = used + 1
 redis.call('HSET', ref, 'a', used)
 if a then rec[a] = tostring(used) else rec[#rec + 1] = 'a'; rec[#rec + 1] = tostring(used) end
 if rkey then
-  r.f = wadd(fails, fcount)
-  rkeep(r, fper)
-  rsave(rkey, r, true)
+  f = wadd(f, fcount)
+  k = math.max(k, nms + fper + math.floor(fper / 4))
+  rsave(rkey, true, k, code, rems, rens, ra, lms, lns, pms, pns, f, s)
 end
 table.insert(rec, 1, 0)
 redis.call('SET', opkey, cjson.encode(rec), 'PX', optl)

@@ -15,16 +15,8 @@ import (
 )
 
 var (
-	//go:embed now.lua
-	nowLua string
-	//go:embed window.lua
-	windowLua string
-	//go:embed recipient.lua
-	recipientLua string
-	//go:embed prefix.lua
-	prefixLua string
-	//go:embed conversion.lua
-	conversionLua string
+	//go:embed lib.lua
+	libLua string
 	//go:embed send.lua
 	sendLua string
 	//go:embed refund.lua
@@ -55,52 +47,84 @@ var (
 
 // The scripts. redis.Script runs EVALSHA and falls back to EVAL on NOSCRIPT
 // (a flushed script cache, a restart, a failover). Each carries only the
-// helpers it uses (Redis runs a script's whole text on every call, so a
-// helper it defines and does not use still costs), and reads and writes
-// each key once: the state of a recipient, an IP address, a prefix or a
-// country is one string, read by one MGET with the others and written by
-// one SET with its TTL. Every decision that counts something is a once
-// script (see once); Issue and AllowCheck count nothing a retry could
-// count twice, and need none.
+// helpers of lib.lua it uses (see compose), and reads and writes each key
+// once: the state of a recipient, an IP address, a prefix or a country is
+// one string, read by one MGET with the others and written by one SET
+// with its TTL. Every decision that counts something is a once script
+// (see once); Issue and AllowCheck count nothing a retry could count
+// twice, and need none.
 var (
-	sendScript       = once(nowLua + windowLua + recipientLua + prefixLua + conversionLua + sendLua)
-	refundScript     = once(nowLua + windowLua + recipientLua + prefixLua + conversionLua + refundLua)
-	issueScript      = redis.NewScript(nowLua + recipientLua + issueLua)
-	checkScript      = once(nowLua + windowLua + recipientLua + prefixLua + conversionLua + checkLua)
-	failuresScript   = once(nowLua + windowLua + recipientLua + failuresLua)
-	allowCheckScript = redis.NewScript(nowLua + windowLua + recipientLua + allowCheckLua)
-	unlockScript     = redis.NewScript("local nms = 0\n" + recipientLua + unlockLua)
+	sendScript       = once(compose(sendLua))
+	refundScript     = once(compose(refundLua))
+	issueScript      = redis.NewScript(compose(issueLua))
+	checkScript      = once(compose(checkLua))
+	failuresScript   = once(compose(failuresLua))
+	allowCheckScript = redis.NewScript(compose(allowCheckLua))
+	unlockScript     = redis.NewScript(compose(unlockLua))
 	releaseScript    = redis.NewScript(releaseLua)
 	claimRefScript   = onceJSON(claimRefLua)
-	reserveScript    = once(nowLua + windowLua + recipientLua + reserveLua)
-	settleScript     = once(nowLua + windowLua + recipientLua + prefixLua + conversionLua + settleLua)
+	reserveScript    = once(compose(reserveLua))
+	settleScript     = once(compose(settleLua))
 	saveRefScript    = onceJSON(saveRefLua)
 	deleteScript     = redis.NewScript(deleteLua) // a script only so that WithReplicas can wait for it
 )
+
+// helpers are lib.lua's chunks by name: each starts at a line "--- name".
+var helpers = func() map[string]string {
+	chunks := map[string]string{}
+	parts := strings.Split(libLua, "\n--- ")
+	for _, p := range parts[1:] {
+		name, body, _ := strings.Cut(p, "\n")
+		chunks[name] = body
+	}
+	return chunks
+}()
+
+// compose returns a script's text with each of its lines "--[[uses: name
+// ...]]" replaced by those helpers of lib.lua: Redis runs a script's whole
+// text on every call, so a script carries only the helpers it uses, and
+// one that a single branch uses is made in that branch alone.
+func compose(script string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(script, "\n") {
+		names, ok := strings.CutPrefix(strings.TrimSpace(line), "--[[uses:")
+		if !ok {
+			b.WriteString(line)
+			continue
+		}
+		for _, name := range strings.Fields(strings.TrimSuffix(names, "]]")) {
+			chunk, ok := helpers[name]
+			if !ok {
+				panic("redisstore: lib.lua has no helper " + name)
+			}
+			b.WriteString(chunk)
+		}
+	}
+	return b.String()
+}
 
 // opTTL is how long a decision's answer is kept under its operation id:
 // longer than any retry of the command can come (go-redis retries within
 // its MaxRetries backoffs and the caller's deadline).
 const opTTL = 30 * time.Second
 
-// onceHead starts every once script: its operation's key and once, which
-// keeps an answer there for opTTL.
+// onceHead starts every once script: its operation's key (opkey) and how
+// long an answer is kept there (optl, in ms).
 var onceHead = "local opkey = KEYS[#KEYS]\n" +
-	"local optl = " + strconv.FormatInt(opTTL.Milliseconds(), 10) + "\n" +
-	"local function once(answer) redis.call('SET', opkey, answer, 'PX', optl) return answer end\n"
+	"local optl = " + strconv.FormatInt(opTTL.Milliseconds(), 10) + "\n"
 
 // once makes a script that runs at most once per operation id: its last
 // KEY is the operation's key (made by Store.decide, in the slot of the
 // script's first key). The script reads that key first, with the keys it
 // decides on (one MGET), and returns what it holds when it holds an
 // answer; a decision that counted something keeps its answer there for
-// opTTL (once(answer)). So when go-redis sends the command again after a
-// cut connection (Options.MaxRetries), the script finds the answer it
-// gave and returns it, counting nothing twice: a send, an attempt or a
-// failure counts once whatever the client retries, and a right code used
-// up by the first run still answers "verified" to the retry. A decision
-// that counted nothing (a refusal, a code not found) keeps no answer: run
-// again, it counts at most once.
+// opTTL (SET opkey answer PX optl). So when go-redis sends the command
+// again after a cut connection (Options.MaxRetries), the script finds the
+// answer it gave and returns it, counting nothing twice: a send, an
+// attempt or a failure counts once whatever the client retries, and a
+// right code used up by the first run still answers "verified" to the
+// retry. A decision that counted nothing (a refusal, a code not found)
+// keeps no answer: run again, it counts at most once.
 func once(body string) *redis.Script { return redis.NewScript(onceHead + body) }
 
 // onceJSON is once for a body that does not look at the operation's key

@@ -1,6 +1,6 @@
 -- send: the send rules of one AllowSend over the keys given, atomically.
 -- KEYS: in the order of ARGV[4]'s roles: r (recipient record), i (IP
--- address log), p (prefix record), c (the conversion counter of the
+-- address window), p (prefix record), c (the conversion counter of the
 -- country); the operation's key last (see once in scripts.go). On one
 -- server all come in one call; on a Cluster one call per key.
 -- ARGV: now_ms, now_ns, mode ('commit' records the send when every rule of
@@ -12,6 +12,7 @@
 -- Returns '0' when allowed, '1 rule at_ms at_ns' when refused (until every
 -- refusing rule allows), '2 conversion' when allowed although the
 -- conversion guard, in monitor mode, would have refused.
+--[[uses: now wkeep wnext wadd rload rsave pload psave cprune cjudge cbump ckeep]]
 local mode, roles = ARGV[3], ARGV[4]
 local interval = tonumber(ARGV[5])
 local rcount, rper = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -28,14 +29,13 @@ local cur = math.floor(nms / bucket)
 -- The refusal: the latest allowed time among the refusing rules, its rule,
 -- and whether the failure budget is among them (then it names the refusal).
 local rule, rms, rns, budget = nil, nil, nil, false
+local monitored = false
 local function consider(name, ms, ns)
-  if ms == nil or not later(ms, ns) then return end
+  if ms == nil or ms < nms or (ms == nms and ns <= nns) then return end
   if name == 'failures' then budget = true end
   if rms == nil or ms > rms or (ms == rms and ns > rns) then rule, rms, rns = name, ms, ns end
 end
-
-local monitored = false
-local function conversion(c, min)
+local function judge(c, min)
   local s, ver
   c, s, ver = cprune(c, cur)
   local at = cjudge(c, s, ver, cur, bucket, min, floor)
@@ -43,35 +43,35 @@ local function conversion(c, min)
   return c
 end
 
-local state = {}
-for k = 1, n do
-  local role, val = string.sub(roles, k, k), v[k + 1]
+-- What each key holds: the recipient's record, the IP's window, the
+-- prefix's record, the country's counter (read once, written below).
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s
+local ip, pk, pl, pc, cc
+for i = 1, n do
+  local role, val = string.sub(roles, i, i), v[i + 1]
   if role == 'r' then
-    local r = rload(val)
+    k, code, ems, ens, a, lms, lns, pms, pns, f, s = rload(val)
     if fcount > 0 then
-      r.f = wkeep(r.f, fper)
-      consider('failures', wnext(r.f, fcount, fper))
+      f = wkeep(f, fper)
+      consider('failures', wnext(f, fcount, fper))
     end
-    if interval > 0 and r.lms then consider('send_interval', r.lms + interval, r.lns) end
+    if interval > 0 and lms then consider('send_interval', lms + interval, lns) end
     if rcount > 0 then
-      r.s = wkeep(r.s, rper)
-      consider('recipient_sends', wnext(r.s, rcount, rper))
+      s = wkeep(s, rper)
+      consider('recipient_sends', wnext(s, rcount, rper))
     end
-    state[k] = r
   elseif role == 'i' then
-    local w = wkeep(val, iper)
-    consider('ip_sends', wnext(w, icount, iper))
-    state[k] = w
+    ip = wkeep(val, iper)
+    consider('ip_sends', wnext(ip, icount, iper))
   elseif role == 'p' then
-    local p = pload(val)
+    pk, pl, pc = pload(val)
     if pcount > 0 then
-      p.l = wkeep(p.l, pper)
-      consider('prefix_sends', wnext(p.l, pcount, pper))
+      pl = wkeep(pl, pper)
+      consider('prefix_sends', wnext(pl, pcount, pper))
     end
-    if pmin > 0 then p.c = conversion(p.c, pmin) end
-    state[k] = p
+    if pmin > 0 then pc = judge(pc, pmin) end
   else
-    state[k] = conversion(val, cmin)
+    cc = judge(val, cmin)
   end
 end
 
@@ -82,49 +82,47 @@ end
 if mode ~= 'commit' then return '0' end
 
 local wrote = false
-for k = 1, n do
-  local role, key = string.sub(roles, k, k), KEYS[k]
+for i = 1, n do
+  local role, key = string.sub(roles, i, i), KEYS[i]
   if role == 'r' then
-    local r, keep = state[k], 0
+    local keep = 0
     if interval > 0 then
       -- The send before is kept, so that a refund can restore it.
-      r.pms, r.pns = r.lms, r.lns
-      r.lms, r.lns = nms, nns
+      pms, pns, lms, lns = lms, lns, nms, nns
       keep = interval
     end
     if rcount > 0 then
-      r.s = wadd(r.s, rcount)
+      s = wadd(s, rcount)
       keep = math.max(keep, rper)
     end
     if keep > 0 then
-      rkeep(r, keep)
-      rsave(key, r, true)
+      k = math.max(k, nms + keep + math.floor(keep / 4))
+      rsave(key, true, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
       wrote = true
     end
   elseif role == 'i' then
-    redis.call('SET', key, wadd(state[k], icount), 'PX', iper + math.floor(iper / 4))
+    redis.call('SET', key, wadd(ip, icount), 'PX', iper + math.floor(iper / 4))
     wrote = true
   elseif role == 'p' then
-    local p = state[k]
     if pcount > 0 then
-      p.l = wadd(p.l, pcount)
-      p.k = math.max(p.k, nms + pper + math.floor(pper / 4))
+      pl = wadd(pl, pcount)
+      pk = math.max(pk, nms + pper + math.floor(pper / 4))
     end
     if pmin > 0 then
-      p.c = cbump(p.c, cur, 1, 0)
-      p.k = math.max(p.k, ckeep(p.c, bucket))
+      pc = cbump(pc, cur, 1, 0)
+      pk = math.max(pk, ckeep(pc, bucket))
     end
     if pcount > 0 or pmin > 0 then
-      psave(key, p, true)
+      psave(key, true, pk, pl, pc)
       wrote = true
     end
   else
-    local c = cbump(state[k], cur, 1, 0)
-    redis.call('SET', key, c, 'PX', math.max(ckeep(c, bucket) - nms, 1))
+    cc = cbump(cc, cur, 1, 0)
+    redis.call('SET', key, cc, 'PX', math.max(ckeep(cc, bucket) - nms, 1))
     wrote = true
   end
 end
 local answer = '0'
 if monitored then answer = '2 conversion' end
-if wrote then return once(answer) end
+if wrote then redis.call('SET', opkey, answer, 'PX', optl) end
 return answer

@@ -10,6 +10,7 @@
 -- verified and gone delete the ref, undo gives its attempt back, locked
 -- makes its attempts used up; every outcome but locked takes the failure
 -- reserved at that time back. Returns '0'.
+--[[uses: now wremove rload rsave pload psave cprune cbump ckeep]]
 local outcome, roles = ARGV[3], ARGV[4]
 local max, bucket = tonumber(ARGV[5]), tonumber(ARGV[6])
 local n = #roles
@@ -32,23 +33,20 @@ for k = 1, n do
     end
   elseif role == 'r' then
     if outcome ~= 'locked' and val then
-      local r = rload(val)
-      local f = wremove(r.f)
-      if f ~= r.f then
-        r.f = f
-        rsave(key, r, false)
-      end
+      local k, code, ems, ens, a, lms, lns, pms, pns, f, s = rload(val)
+      local kept = wremove(f)
+      if kept ~= f then rsave(key, false, k, code, ems, ens, a, lms, lns, pms, pns, kept, s) end
     end
   elseif outcome == 'verified' then
     if role == 'c' then
       local c = cbump(cprune(val, idx), idx, 0, 1)
       redis.call('SET', key, c, 'PX', math.max(ckeep(c, bucket) - nms, 1))
     else
-      local p = pload(val)
-      p.c = cbump(cprune(p.c, idx), idx, 0, 1)
-      p.k = math.max(p.k, ckeep(p.c, bucket))
-      psave(key, p, true)
+      local pk, l, c = pload(val)
+      c = cbump(cprune(c, idx), idx, 0, 1)
+      psave(key, true, math.max(pk, ckeep(c, bucket)), l, c)
     end
   end
 end
-return once('0')
+redis.call('SET', opkey, '0', 'PX', optl)
+return '0'

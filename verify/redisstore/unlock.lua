@@ -1,9 +1,8 @@
 -- unlock: forgets a recipient's failures (verify's Unlock).
--- KEYS[1]: the recipient's record.
+-- KEYS[1]: the recipient's record. It keeps the key's TTL.
+--[[uses: now rload rsave]]
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
-local r = rload(v)
-if r.f == '' then return 0 end
-r.f = ''
-rsave(KEYS[1], r, false)
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s = rload(v)
+if f ~= '' then rsave(KEYS[1], false, k, code, ems, ens, a, lms, lns, pms, pns, '', s) end
 return 0

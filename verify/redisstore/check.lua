@@ -11,7 +11,10 @@
 -- The MACs are compared with Lua's ==: it is not constant-time, but they
 -- are keyed MACs, so timing reveals nothing about the code.
 --[[uses: now wkeep wadd rload rsave]]
-local v = redis.call('MGET', opkey, KEYS[1])
+-- One read: the operation's key, the record, and the counters (which a
+-- verified code needs: reading them costs a wrong code less than a
+-- second call costs a right one).
+local v = redis.call('MGET', opkey, unpack(KEYS, 1, #KEYS - 1))
 if v[1] then return v[1] end
 local mac, max = ARGV[3], tonumber(ARGV[4])
 local fcount, fper = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -33,19 +36,18 @@ if code == mac then
   rsave(KEYS[1], false, k, nil, 0, 0, 0, lms, lns, pms, pns, f, s)
   -- A verified code counts in the conversion guard, in the bucket of now.
   if #KEYS > 2 then
-    --[[uses: pload psave cprune cbump ckeep]]
+    --[[uses: pload psave cprune cbump ckeep csave]]
     local roles, bucket = ARGV[8], tonumber(ARGV[7])
     local idx = math.floor(nms / bucket)
-    local conv = redis.call('MGET', unpack(KEYS, 2, #KEYS - 1))
-    for i = 1, #conv do
-      local key = KEYS[i + 1]
+    for i = 1, #roles do
+      local key, val = KEYS[i + 1], v[i + 2]
       if string.sub(roles, i, i) == 'c' then
-        local c = cbump(cprune(conv[i], idx), idx, 0, 1)
-        redis.call('SET', key, c, 'PX', math.max(ckeep(c, bucket) - nms, 1))
+        csave(key, cbump(cprune(val, idx), idx, 0, 1), ckeep(val or '', bucket), bucket)
       else
-        local pk, l, c = pload(conv[i])
+        local pk, l, c = pload(val)
         c = cbump(cprune(c, idx), idx, 0, 1)
-        psave(key, true, math.max(pk, ckeep(c, bucket)), l, c)
+        local keep = ckeep(c, bucket)
+        psave(key, keep > pk, math.max(pk, keep), l, c)
       end
     end
   end
@@ -54,12 +56,14 @@ if code == mac then
 end
 
 a = a + 1
+local extend = false
 if fcount > 0 then
-  -- f holds fewer than fcount entries.
+  -- f holds fewer than fcount entries; the key must last the window.
   f = wadd(f, fcount)
-  k = math.max(k, nms + fper + math.floor(fper / 4))
+  extend = nms + fper > k
+  if extend then k = nms + fper + math.floor(fper / 4) end
 end
-rsave(KEYS[1], fcount > 0, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
+rsave(KEYS[1], extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
 local answer = '2'
 if a < max then answer = '1 ' .. (max - a) end
 redis.call('SET', opkey, answer, 'PX', optl)

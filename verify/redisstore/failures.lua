@@ -13,7 +13,8 @@ f = wkeep(f, fper)
 local ms, ns = wnext(f, fcount, fper)
 if ms then return string.format('1 failures %.0f %d', ms, ns) end
 f = wadd(f, fcount)
-k = math.max(k, nms + fper + math.floor(fper / 4))
-rsave(KEYS[1], true, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
+local extend = nms + fper > k
+if extend then k = nms + fper + math.floor(fper / 4) end
+rsave(KEYS[1], extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
 redis.call('SET', opkey, '0', 'PX', optl)
 return '0'

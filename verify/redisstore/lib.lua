@@ -103,11 +103,12 @@ end
 
 --- rsave
 -- rsave writes a recipient's record (its parts as rload returns them) to
--- key: with its TTL until k when extend (a write that added something and
--- raised k to cover it: k is at least now + the window that needs it, and
--- a quarter more, since key TTLs only bound what is kept and the margin
--- absorbs clocks a little apart), else keeping the key's TTL (a write that
--- only took something away; a record left empty goes).
+-- key: with its TTL until k when extend, else keeping the key's TTL (a
+-- record left empty goes). A write that adds something that must be kept
+-- for a window extends only when now + the window passes k, and then sets
+-- k to that and a quarter more: most writes keep the TTL (SET KEEPTTL
+-- costs a third of SET PX on a key that has one), key TTLs only bound
+-- what is kept, and the margin absorbs clocks a little apart.
 local function rsave(key, extend, k, mac, ems, ens, a, lms, lns, pms, pns, f, s)
   local flags, code, l, pl = 0, '', '', ''
   if mac then flags, code = 1, struct.pack('>c16i6I3I4', mac, ems, ens, a) end
@@ -226,4 +227,17 @@ end
 local function ckeep(c, bucket)
   if #c < 22 then return 0 end
   return (struct.unpack('>i6', c, #c - 13) + 13) * bucket
+end
+
+--- csave
+-- csave writes counter c to key: with its TTL until its newest bucket
+-- leaves the window when that is later than before (until when the key
+-- was kept: a new bucket), else keeping the key's TTL.
+local function csave(key, c, before, bucket)
+  local keep = ckeep(c, bucket)
+  if keep > before then
+    redis.call('SET', key, c, 'PX', math.max(keep - nms, 1))
+  else
+    redis.call('SET', key, c, 'KEEPTTL')
+  end
 end

@@ -56,8 +56,9 @@ redis.call('HSET', ref, 'a', used)
 if a then rec[a] = tostring(used) else rec[#rec + 1] = 'a'; rec[#rec + 1] = tostring(used) end
 if rkey then
   f = wadd(f, fcount)
-  k = math.max(k, nms + fper + math.floor(fper / 4))
-  rsave(rkey, true, k, code, rems, rens, ra, lms, lns, pms, pns, f, s)
+  local extend = nms + fper > k
+  if extend then k = nms + fper + math.floor(fper / 4) end
+  rsave(rkey, extend, k, code, rems, rens, ra, lms, lns, pms, pns, f, s)
 end
 table.insert(rec, 1, 0)
 redis.call('SET', opkey, cjson.encode(rec), 'PX', optl)

@@ -12,7 +12,7 @@
 -- Returns '0' when allowed, '1 rule at_ms at_ns' when refused (until every
 -- refusing rule allows), '2 conversion' when allowed although the
 -- conversion guard, in monitor mode, would have refused.
---[[uses: now wkeep wnext wadd rload rsave pload psave cprune cjudge cbump ckeep]]
+--[[uses: now wkeep wnext wadd rload rsave pload psave cprune cjudge cbump ckeep csave]]
 local mode, roles = ARGV[3], ARGV[4]
 local interval = tonumber(ARGV[5])
 local rcount, rper = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -96,29 +96,30 @@ for i = 1, n do
       keep = math.max(keep, rper)
     end
     if keep > 0 then
-      k = math.max(k, nms + keep + math.floor(keep / 4))
-      rsave(key, true, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
+      local extend = nms + keep > k
+      if extend then k = nms + keep + math.floor(keep / 4) end
+      rsave(key, extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
       wrote = true
     end
   elseif role == 'i' then
     redis.call('SET', key, wadd(ip, icount), 'PX', iper + math.floor(iper / 4))
     wrote = true
   elseif role == 'p' then
+    local keep = 0
     if pcount > 0 then
       pl = wadd(pl, pcount)
-      pk = math.max(pk, nms + pper + math.floor(pper / 4))
+      if nms + pper > pk then keep = nms + pper + math.floor(pper / 4) end
     end
     if pmin > 0 then
       pc = cbump(pc, cur, 1, 0)
-      pk = math.max(pk, ckeep(pc, bucket))
+      keep = math.max(keep, ckeep(pc, bucket))
     end
     if pcount > 0 or pmin > 0 then
-      psave(key, true, pk, pl, pc)
+      psave(key, keep > pk, math.max(pk, keep), pl, pc)
       wrote = true
     end
   else
-    cc = cbump(cc, cur, 1, 0)
-    redis.call('SET', key, cc, 'PX', math.max(ckeep(cc, bucket) - nms, 1))
+    csave(key, cbump(cc, cur, 1, 0), ckeep(cc, bucket), bucket)
     wrote = true
   end
 end

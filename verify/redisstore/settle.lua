@@ -10,7 +10,7 @@
 -- verified and gone delete the ref, undo gives its attempt back, locked
 -- makes its attempts used up; every outcome but locked takes the failure
 -- reserved at that time back. Returns '0'.
---[[uses: now wremove rload rsave pload psave cprune cbump ckeep]]
+--[[uses: now wremove rload rsave pload psave cprune cbump ckeep csave]]
 local outcome, roles = ARGV[3], ARGV[4]
 local max, bucket = tonumber(ARGV[5]), tonumber(ARGV[6])
 local n = #roles
@@ -39,12 +39,12 @@ for k = 1, n do
     end
   elseif outcome == 'verified' then
     if role == 'c' then
-      local c = cbump(cprune(val, idx), idx, 0, 1)
-      redis.call('SET', key, c, 'PX', math.max(ckeep(c, bucket) - nms, 1))
+      csave(key, cbump(cprune(val, idx), idx, 0, 1), ckeep(val or '', bucket), bucket)
     else
       local pk, l, c = pload(val)
       c = cbump(cprune(c, idx), idx, 0, 1)
-      psave(key, true, math.max(pk, ckeep(c, bucket)), l, c)
+      local keep = ckeep(c, bucket)
+      psave(key, keep > pk, math.max(pk, keep), l, c)
     end
   end
 end

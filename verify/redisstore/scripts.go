@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -111,7 +112,7 @@ const opTTL = 30 * time.Second
 // onceHead starts every once script: its operation's key (opkey) and how
 // long an answer is kept there (optl, in ms).
 var onceHead = "local opkey = KEYS[#KEYS]\n" +
-	"local optl = " + strconv.FormatInt(opTTL.Milliseconds(), 10) + "\n"
+	"local optl = '" + strconv.FormatInt(opTTL.Milliseconds(), 10) + "'\n"
 
 // once makes a script that runs at most once per operation id: its last
 // KEY is the operation's key (made by Store.decide, in the slot of the
@@ -230,20 +231,37 @@ func (s *Store) master(ctx context.Context, key string) (*redis.Client, error) {
 	return nil, fmt.Errorf("redisstore: WithReplicas needs a *redis.Client or a *redis.ClusterClient, not a %T", s.rdb)
 }
 
-// opBytes is the randomness of an operation id: two calls never share one.
-const opBytes = 12
+// opNonce starts every operation id of this process: 72 random bits, so
+// that no two processes share one; a counter follows, so that no two calls
+// of the process share one. An id need only be unique (it guards against
+// a retry, not an attacker), so a call costs no random bytes.
+var opNonce = func() string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}()
+
+// opSeq counts the operations of this process.
+var opSeq atomic.Uint64
 
 // opKey is a new operation's key in the slot of key (its hash tag).
 func (s *Store) opKey(key string) string {
-	b := make([]byte, opBytes)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	tag := key
 	if i := strings.IndexByte(key, '{'); i >= 0 {
 		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
 			tag = key[i+1 : i+1+j]
 		}
 	}
-	return s.prefix + "op:{" + tag + "}:" + base64.RawURLEncoding.EncodeToString(b)
+	var b strings.Builder
+	b.Grow(len(s.prefix) + len(tag) + len(opNonce) + 20)
+	b.WriteString(s.prefix)
+	b.WriteString("op:{")
+	b.WriteString(tag)
+	b.WriteString("}:")
+	b.WriteString(opNonce)
+	var n [13]byte
+	b.Write(strconv.AppendUint(n[:0], opSeq.Add(1), 36))
+	return b.String()
 }
 
 // nowArgs splits t into the scripts' two numbers: Unix milliseconds (floor)

@@ -11,10 +11,11 @@
 -- Returns, with the record's fields (HGETALL) after the status:
 -- {0, ...} reserved (the record's 'a' counts it), {1, 'failures', at_ms,
 -- at_ns, ...} budget spent until then, {2, ...} attempts used, {3} no live
--- ref. Its answer is kept as JSON under the operation's key.
+-- ref. A reservation keeps the attempts it left under the operation's key:
+-- a retry answers the record with them (its other fields do not change),
+-- or {3} when the ref went in between.
 --[[uses: now wkeep wnext wadd rload rsave]]
 local done = redis.call('GET', opkey)
-if done then return cjson.decode(done) end
 local ref = KEYS[1]
 local max, fcount, fper = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 
@@ -23,6 +24,12 @@ local x, a, who
 for i = 1, #rec, 2 do
   local k = rec[i]
   if k == 'x' then x = rec[i + 1] elseif k == 'a' then a = i + 1 elseif k == 'r' then who = rec[i + 1] end
+end
+if done then
+  if not x then return {3} end
+  if a then rec[a] = done else rec[#rec + 1] = 'a'; rec[#rec + 1] = done end
+  table.insert(rec, 1, 0)
+  return rec
 end
 if not x then return {3} end
 -- A ref's expiry is text, "ms" or "ms.nnnnnn" (the Go side writes refs).
@@ -61,5 +68,5 @@ if rkey then
   rsave(rkey, extend, k, code, rems, rens, ra, lms, lns, pms, pns, f, s)
 end
 table.insert(rec, 1, 0)
-redis.call('SET', opkey, cjson.encode(rec), 'PX', optl)
+redis.call('SET', opkey, used, 'PX', optl)
 return rec

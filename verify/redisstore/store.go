@@ -50,6 +50,8 @@
 package redisstore
 
 import (
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -127,6 +129,11 @@ func (s *Store) String() string { return "redisstore.Store{prefix: " + s.prefix 
 
 // GoString is String.
 func (s *Store) GoString() string { return s.String() }
+
+// Format implements fmt.Formatter: every verb (%v, %+v, %#v, %s, %d, %x …)
+// prints String, so that no verb reaches the fields, where fmt would print
+// the secret's bytes or the client's options (%d and %x ignore String).
+func (s *Store) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
 
 // recipientKey is the hash of a recipient's state.
 func (s *Store) recipientKey(recipient string) string { return s.prefix + "r:{" + recipient + "}" }

@@ -38,18 +38,18 @@ func TestServiceRunMetricsAndSpansAreExact(t *testing.T) {
 		"otpkit.verify.sends{channel=telegram,outcome=sent,provider=lox24,region=DE}": 1, // C
 		"otpkit.verify.sends{channel=sms,outcome=refused,region=DE}":                  2, // A again, D again: no provider
 		"otpkit.verify.sends{channel=sms,outcome=failed}":                             1, // "+49": no region
-		// One per Check: 11. (The Service does not give a check its region.)
-		"otpkit.verify.checks{channel=sms,outcome=wrong,provider=tryvox}":        4, // A once, D three times
-		"otpkit.verify.checks{channel=sms,outcome=verified,provider=tryvox}":     1, // A
-		"otpkit.verify.checks{channel=sms,outcome=verified,provider=dotdigital}": 1, // B
-		"otpkit.verify.checks{outcome=expired}":                                  1, // B again: the ref is used up
-		"otpkit.verify.checks{outcome=wrong,provider=lox24}":                     1, // C
-		"otpkit.verify.checks{outcome=verified,provider=lox24}":                  1, // C
-		"otpkit.verify.checks{outcome=refused}":                                  1, // D, budget spent
-		"otpkit.verify.checks{outcome=error}":                                    1, // D "12ab"
-		"otpkit.verify.refusals{rule=recipient_sends}":                           1,
-		"otpkit.verify.refusals{rule=failures}":                                  2, // D's check and D's send
-		"otpkit.verify.failovers{provider=tryvox}":                               1,
+		// One per Check: 11, with the ref's provider, channel and region once the ref is read.
+		"otpkit.verify.checks{channel=sms,outcome=wrong,provider=tryvox,region=DE}":        4, // A once, D three times
+		"otpkit.verify.checks{channel=sms,outcome=verified,provider=tryvox,region=DE}":     1, // A
+		"otpkit.verify.checks{channel=sms,outcome=verified,provider=dotdigital,region=DE}": 1, // B
+		"otpkit.verify.checks{outcome=expired}":                                            1, // B again: the ref is used up
+		"otpkit.verify.checks{channel=telegram,outcome=wrong,provider=lox24,region=DE}":    1, // C
+		"otpkit.verify.checks{channel=telegram,outcome=verified,provider=lox24,region=DE}": 1, // C
+		"otpkit.verify.checks{channel=sms,outcome=refused,provider=tryvox,region=DE}":      1, // D, budget spent
+		"otpkit.verify.checks{outcome=error}":                                              1, // D "12ab"
+		"otpkit.verify.refusals{rule=recipient_sends}":                                     1,
+		"otpkit.verify.refusals{rule=failures}":                                            2, // D's check and D's send
+		"otpkit.verify.failovers{provider=tryvox}":                                         1,
 		// One per provider call: LOX24's checks are the Guard's (no call).
 		"otpkit.provider.duration{operation=send,provider=tryvox}":      3, // A, B (503), D
 		"otpkit.provider.duration{operation=send,provider=dotdigital}":  1,

@@ -122,22 +122,22 @@ func TestServiceRunMetricsAndSpansAreExact(t *testing.T) {
 	// Nothing of the run's people, codes or refs anywhere.
 	var texts []string
 	for _, a := range p.attrs {
-		assert.Regexp(t, safeValue, a.Value.Emit(), "metric attribute %s", a.Key)
-		texts = append(texts, a.Value.Emit())
+		assert.Regexp(t, safeValue, a.Value.String(), "metric attribute %s", a.Key)
+		texts = append(texts, a.Value.String())
 	}
 	for _, sp := range s.spans.Ended() {
 		texts = append(texts, sp.Name(), sp.Status().Description)
 		for _, a := range sp.Attributes() {
 			if sp.InstrumentationScope().Name == otelverify.ScopeName {
-				assert.Regexp(t, safeValue, a.Value.Emit(), "%s: attribute %s", sp.Name(), a.Key)
+				assert.Regexp(t, safeValue, a.Value.String(), "%s: attribute %s", sp.Name(), a.Key)
 			}
-			texts = append(texts, a.Value.Emit())
+			texts = append(texts, a.Value.String())
 		}
 		for _, ev := range sp.Events() {
 			texts = append(texts, ev.Name)
 			for _, a := range ev.Attributes {
-				assert.Regexp(t, safeValue, a.Value.Emit(), "%s: event %s: attribute %s", sp.Name(), ev.Name, a.Key)
-				texts = append(texts, a.Value.Emit())
+				assert.Regexp(t, safeValue, a.Value.String(), "%s: event %s: attribute %s", sp.Name(), ev.Name, a.Key)
+				texts = append(texts, a.Value.String())
 			}
 		}
 	}
@@ -149,7 +149,7 @@ func TestServiceRunMetricsAndSpansAreExact(t *testing.T) {
 func spanAttrs(sp sdktrace.ReadOnlySpan) map[string]string {
 	m := map[string]string{}
 	for _, a := range sp.Attributes() {
-		m[strings.TrimPrefix(string(a.Key), "otpkit.")] = a.Value.Emit()
+		m[strings.TrimPrefix(string(a.Key), "otpkit.")] = a.Value.String()
 	}
 	return m
 }

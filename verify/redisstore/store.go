@@ -50,6 +50,7 @@
 package redisstore
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -69,6 +70,9 @@ type Store struct {
 	// replicas and replicaTimeout: WithReplicas; 0 waits for none.
 	replicas       int
 	replicaTimeout time.Duration
+	// logger and evictionAllowed: Open's WithLogger and WithEvictionAllowed.
+	logger          *slog.Logger
+	evictionAllowed bool
 }
 
 // Option configures a Store in New.

@@ -18,20 +18,25 @@ import (
 	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
-// replicated is a master and a replica that replicates it through a fault
-// proxy (so that a test can delay the link, or cut it).
+// replicated is a master and a replica that replicates it, through a fault
+// proxy (link, so that a test can delay the link, or cut it) or directly
+// (link nil).
 type replicated struct {
 	master, replica *redistest.Server
 	link            *faultproxy.Proxy
 }
 
-// startReplicated starts a master and its replica, and waits until the
-// replica is in sync.
-func startReplicated(t *testing.T) replicated {
+// startReplicated starts a master and its replica, linked through a fault
+// proxy or not, and waits until the replica is in sync.
+func startReplicated(t testing.TB, viaProxy bool) replicated {
 	t.Helper()
 	r := replicated{master: redistest.StartServer(t), replica: redistest.StartServer(t)}
-	r.link = faultproxy.Start(t, r.master.Addr())
-	host, port, err := net.SplitHostPort(r.link.Addr())
+	addr := r.master.Addr()
+	if viaProxy {
+		r.link = faultproxy.Start(t, addr)
+		addr = r.link.Addr()
+	}
+	host, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
 	ctx := context.Background()
 	require.NoError(t, oneServer(t, r.replica.Addr()).ReplicaOf(ctx, host, port).Err())
@@ -40,6 +45,16 @@ func startReplicated(t *testing.T) replicated {
 		info, err := master.Info(ctx, "replication").Result()
 		return err == nil && strings.Contains(info, "connected_slaves:1") && strings.Contains(info, "state=online")
 	}, 30*time.Second, 20*time.Millisecond, "the replica is in sync")
+	// And acknowledges a write within WAIT's timeout (a first WAIT after
+	// the sync once took over 100ms on this busy machine).
+	require.Eventually(t, func() bool {
+		pipe := master.Pipeline()
+		pipe.Set(ctx, "replicated", "yes", 0)
+		acks := pipe.Do(ctx, "wait", 1, 100)
+		_, _ = pipe.Exec(ctx)
+		n, err := acks.Int64()
+		return err == nil && n == 1
+	}, 30*time.Second, 20*time.Millisecond, "the replica acknowledges writes")
 	return r
 }
 
@@ -70,7 +85,7 @@ func (r replicated) waitInSync(t *testing.T) {
 // verify.ErrStore: with the replica paused (it takes the writes and never
 // acknowledges), and with it gone.
 func TestWithReplicasFailsClosedWithoutReplica(t *testing.T) {
-	r := startReplicated(t)
+	r := startReplicated(t, false)
 	ctx := context.Background()
 	g := newGuard(t, redisstore.New(oneServer(t, r.master.Addr()), redisstore.WithPrefix(uniquePrefix()),
 		redisstore.WithReplicas(1, 100*time.Millisecond)), newClock(), verify.Limits{SendInterval: -1})
@@ -112,7 +127,7 @@ func TestWithReplicasFailsClosedWithoutReplica(t *testing.T) {
 // what of the acknowledged state the promoted replica lost.
 func lossyFailover(t *testing.T, opts ...redisstore.Option) []string {
 	t.Helper()
-	r := startReplicated(t)
+	r := startReplicated(t, true)
 	prefix := uniquePrefix()
 	c := newClock()
 	g := newGuard(t, redisstore.New(oneServer(t, r.master.Addr()), append(opts, redisstore.WithPrefix(prefix))...),

@@ -3,10 +3,15 @@
 // failures and send counts, and every Guard decision is atomic in Redis.
 //
 // It works with a single server, a Sentinel setup (a failover client) or a
-// Cluster, through go-redis v9's redis.UniversalClient:
+// Cluster, through go-redis v9's redis.UniversalClient; Open checks the
+// server first (see the README's "Redis in production" for the client
+// options, persistence and replicas):
 //
-//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"localhost:6379"}})
-//	g, err := verify.NewGuard(redisstore.New(rdb), verify.WithSecret(key))
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379",
+//		ContextTimeoutEnabled: true, ReadTimeout: time.Second, WriteTimeout: time.Second})
+//	store, err := redisstore.Open(ctx, rdb)
+//	...
+//	g, err := verify.NewGuard(store, verify.WithSecret(key))
 //
 // How it works, and why:
 //   - Every decision is one Lua script (loaded once with EVALSHA; after a
@@ -40,9 +45,17 @@
 //     need it), so nothing grows forever.
 //   - Only HMACs of codes are stored, never a code.
 //   - A Redis error (down, timeout, a cancelled context) is an error of the
-//     Guard, which fails closed. go-redis retries a command after some
-//     network errors (Options.MaxRetries); a retried decision that had
-//     already run is counted twice, which only makes the rules stricter.
+//     Guard, which fails closed (verify.ErrStore).
+//   - go-redis sends a command again after some network errors
+//     (Options.MaxRetries), also when Redis had run it and only the reply
+//     was lost. Every decision carries an operation id, and a decision that
+//     already ran answers what it decided then (kept 30s), so a retry
+//     counts no send, attempt or failure twice.
+//   - On a Cluster, the store has the client reload its slot map after a
+//     connection error, so that its calls reach a promoted replica within
+//     moments of a failover (go-redis's own reload comes every 60s).
+//   - WithReplicas makes each decision wait until replicas have it, so that
+//     a failover loses none that was answered.
 //
 // A Store also implements otpkit's webhook deduplication (Claim, Done,
 // Release), so that instances behind a load balancer handle each LOX24
@@ -52,6 +65,7 @@ package redisstore
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -71,6 +85,9 @@ type Store struct {
 	// replicas and replicaTimeout: WithReplicas; 0 waits for none.
 	replicas       int
 	replicaTimeout time.Duration
+	// logger and evictionAllowed: Open's WithLogger and WithEvictionAllowed.
+	logger          *slog.Logger
+	evictionAllowed bool
 }
 
 // Option configures a Store in New.

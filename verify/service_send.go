@@ -132,10 +132,9 @@ func (s *Service) send(ctx context.Context, req *SendRequest, ev *Event) (*Sent,
 		return sent, nil
 	}
 	idem.release(ctx)
-	if err := s.guard.refundSend(ctx, ticket); err != nil {
-		s.observeStore(ctx, OpSend, err)
-		return nil, &SendError{Failovers: append(failovers, err)}
-	}
+	// A refund the store could not make leaves the send counted: stricter,
+	// never looser. The answer stays what the providers said.
+	s.observeStore(ctx, OpSend, s.guard.refundSend(ctx, ticket))
 	return nil, &SendError{Failovers: failovers}
 }
 

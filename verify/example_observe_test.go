@@ -41,6 +41,6 @@ func ExampleNewSlogObserver() {
 	// Output:
 	// level=WARN msg="verify: failover" event=failover op=send provider=tryvox channel=sms err="otpkit: delivery failed (tryvox HTTP 502)"
 	// level=INFO msg="verify: sent" event=sent op=send provider=dotdigital channel=sms region=DE
-	// level=INFO msg="verify: wrong code" event=wrong_code op=check provider=dotdigital channel=sms err="verify: invalid code; 4 attempts left"
-	// level=INFO msg="verify: verified" event=verified op=check provider=dotdigital channel=sms
+	// level=INFO msg="verify: wrong code" event=wrong_code op=check provider=dotdigital channel=sms region=DE err="verify: invalid code; 4 attempts left"
+	// level=INFO msg="verify: verified" event=verified op=check provider=dotdigital channel=sms region=DE
 }

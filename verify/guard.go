@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -113,6 +114,11 @@ func (g *Guard) String() string {
 
 // GoString is String, so that %#v prints no secret either.
 func (g *Guard) GoString() string { return g.String() }
+
+// Format implements fmt.Formatter: every verb (%v, %+v, %#v, %s, %d, %x …)
+// prints String, so that no verb reaches the fields, where fmt would print
+// the secret's bytes or the client's options (%d and %x ignore String).
+func (g *Guard) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, g.String()) }
 
 // now returns the Guard's time, or an error when the clock is outside the
 // years 1700 to 2200 (Unix nanoseconds in an int64, what stores compare).

@@ -160,13 +160,12 @@ func TestEventKinds(t *testing.T) {
 	assert.False(t, EventKind(0).Final())
 }
 
-// recorder is an Observer (and SpanObserver when spans is set) that keeps
+// recorder is an Observer (and, as spanRecorder, a SpanObserver) that keeps
 // what it is told.
 type recorder struct {
 	mu     sync.Mutex
 	events []Event
 	log    []string // "observe kind", "start op", "end kind"
-	spans  bool
 }
 
 type spanKey struct{}

@@ -39,6 +39,7 @@ type outgoing struct {
 	// country and prefix are where a verified code counts in the
 	// conversion guard (the send's SendRules).
 	country, prefix string
+	region          string // the recipient's region, for events
 }
 
 // providerSent is what a provider's send gives the Service.

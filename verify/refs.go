@@ -93,6 +93,9 @@ type RefRecord struct {
 	// CodeLength is the number of digits of the code sent, so that a code
 	// of another length is refused without spending an attempt.
 	CodeLength int `json:"l,omitempty"`
+	// Region is the recipient's region (ISO 3166-1 alpha-2, as ParseNumber
+	// gives it), for the events of a Check: conversion per region.
+	Region string `json:"g,omitempty"`
 	// Country and Prefix are where a verified code counts in the
 	// conversion guard (see SendRules): the country, and the pseudonym of
 	// the number's prefix.

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -190,3 +192,8 @@ func (s *Service) String() string {
 
 // GoString is String.
 func (s *Service) GoString() string { return s.String() }
+
+// Format implements fmt.Formatter: every verb (%v, %+v, %#v, %s, %d, %x …)
+// prints String, so that no verb reaches the fields, where fmt would print
+// the secret's bytes or the client's options (%d and %x ignore String).
+func (s *Service) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }

@@ -70,7 +70,7 @@ func (s *Service) check(ctx context.Context, ref, code string, ev *Event) error 
 	}
 	if lox24Ref(ref) {
 		ev.Provider = otpkit.ProviderLOX24
-		err := s.checkLOX24(ctx, ref, code)
+		err := s.checkLOX24(ctx, ref, code, ev)
 		s.observeStore(ctx, OpCheck, err)
 		return err
 	}
@@ -81,6 +81,7 @@ func (s *Service) check(ctx context.Context, ref, code string, ev *Event) error 
 	rules := CheckRules{MaxAttempts: min(s.guard.limits.MaxAttempts, providerMaxAttempts),
 		Failures: storeRate(s.guard.limits.failures()), Conversion: s.guard.conversion}
 	rec, err := s.guard.store.ReserveCheck(ctx, now, ref, rules)
+	ev.Provider, ev.Channel, ev.Region = rec.Provider, rec.Channel, rec.Region // known with a refusal too
 	if err != nil {
 		var le *LimitError
 		switch {
@@ -95,7 +96,6 @@ func (s *Service) check(ctx context.Context, ref, code string, ev *Event) error 
 		s.observeStore(ctx, OpCheck, err)
 		return err
 	}
-	ev.Provider, ev.Channel = rec.Provider, rec.Channel
 	p := s.byName[rec.Provider]
 	var answer checkAnswer
 	switch {
@@ -165,7 +165,7 @@ func (s *Service) settle(ctx context.Context, reserved time.Time, ref string, re
 // stands for the recipient's live code in the Guard (Send retired the
 // recipient's older ref), whose Check counts the attempts and the failure
 // budget in one step.
-func (s *Service) checkLOX24(ctx context.Context, ref, code string) error {
+func (s *Service) checkLOX24(ctx context.Context, ref, code string, ev *Event) error {
 	now, err := s.guard.now()
 	if err != nil {
 		return err
@@ -178,6 +178,10 @@ func (s *Service) checkLOX24(ctx context.Context, ref, code string) error {
 		return storeFailed(err)
 	case rec.Provider != otpkit.ProviderLOX24 || rec.Recipient == "":
 		return errRefGone // not what a LOX24 ref holds
+	default:
+		ev.Channel, ev.Region = rec.Channel, rec.Region
+	}
+	switch {
 	case s.byName[otpkit.ProviderLOX24] == nil:
 		return fmt.Errorf("verify: the code was sent by %s, which this Service does not have: give every instance the same providers", rec.Provider)
 	case rec.CodeLength > 0 && len(code) != rec.CodeLength:

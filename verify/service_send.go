@@ -106,7 +106,8 @@ func (s *Service) send(ctx context.Context, req *SendRequest, ev *Event) (*Sent,
 	for _, st := range plan {
 		ref := newRef(st.p.Name())
 		t := s.guard.stopwatch()
-		o := outgoing{to: req.To, ch: st.ch, locale: req.Locale, ref: ref, country: ticket.rules.Country, prefix: ticket.rules.Prefix}
+		o := outgoing{to: req.To, ch: st.ch, locale: req.Locale, ref: ref, country: ticket.rules.Country,
+			prefix: ticket.rules.Prefix, region: ev.Region}
 		ps, err := st.p.send(ctx, s, o)
 		latency := lap(t)
 		if err != nil {
@@ -131,10 +132,9 @@ func (s *Service) send(ctx context.Context, req *SendRequest, ev *Event) (*Sent,
 		return sent, nil
 	}
 	idem.release(ctx)
-	if err := s.guard.refundSend(ctx, ticket); err != nil {
-		s.observeStore(ctx, OpSend, err)
-		return nil, &SendError{Failovers: append(failovers, err)}
-	}
+	// A refund the store could not make leaves the send counted: stricter,
+	// never looser. The answer stays what the providers said.
+	s.observeStore(ctx, OpSend, s.guard.refundSend(ctx, ticket))
 	return nil, &SendError{Failovers: failovers}
 }
 
@@ -217,7 +217,7 @@ func (s *Service) keep(ctx context.Context, p otpkit.Provider, o outgoing, ps pr
 		return nil, storeFailedAfterSend(p, err)
 	}
 	rec := RefRecord{Provider: p, ID: ps.id, Recipient: ps.subject, Channel: ch, CodeLength: ps.codeLength,
-		Country: o.country, Prefix: o.prefix}
+		Country: o.country, Prefix: o.prefix, Region: o.region}
 	if err := s.guard.store.SaveRef(ctx, now, ref, rec, s.refTTL(ps.lifetime)); err != nil {
 		return nil, storeFailedAfterSend(p, err)
 	}
@@ -238,7 +238,7 @@ func (s *Service) saveLOX24Ref(ctx context.Context, subject string, o outgoing, 
 	}
 	ttl := s.guard.limits.CodeTTL + refGrace // the Guard's code expires first, and says so
 	rec := RefRecord{Provider: otpkit.ProviderLOX24, Recipient: subject, Channel: o.ch, CodeLength: codeLength,
-		Country: o.country, Prefix: o.prefix}
+		Country: o.country, Prefix: o.prefix, Region: o.region}
 	if err := s.guard.store.SaveRef(ctx, now, ref, rec, ttl); err != nil {
 		return storeFailed(err)
 	}

@@ -70,9 +70,9 @@ func ExampleNew() {
 	// otpkit.provider.duration{otpkit.operation=check,otpkit.provider=dotdigital} 1 calls
 	// otpkit.provider.duration{otpkit.operation=send,otpkit.provider=dotdigital} 1 calls
 	// otpkit.provider.duration{otpkit.operation=send,otpkit.provider=tryvox} 1 calls
-	// otpkit.verify.checks{otpkit.channel=sms,otpkit.outcome=verified,otpkit.provider=dotdigital} 1
+	// otpkit.verify.checks{otpkit.channel=sms,otpkit.outcome=verified,otpkit.provider=dotdigital,otpkit.region=DE} 1
 	// otpkit.verify.failovers{otpkit.provider=tryvox} 1
 	// otpkit.verify.sends{otpkit.channel=sms,otpkit.outcome=sent,otpkit.provider=dotdigital,otpkit.region=DE} 1
 	// span verify.Send{otpkit.channel=sms,otpkit.outcome=sent,otpkit.provider=dotdigital,otpkit.region=DE} events [otpkit.failover]
-	// span verify.Check{otpkit.channel=sms,otpkit.outcome=verified,otpkit.provider=dotdigital} events []
+	// span verify.Check{otpkit.channel=sms,otpkit.outcome=verified,otpkit.provider=dotdigital,otpkit.region=DE} events []
 }

@@ -38,18 +38,18 @@ func TestServiceRunMetricsAndSpansAreExact(t *testing.T) {
 		"otpkit.verify.sends{channel=telegram,outcome=sent,provider=lox24,region=DE}": 1, // C
 		"otpkit.verify.sends{channel=sms,outcome=refused,region=DE}":                  2, // A again, D again: no provider
 		"otpkit.verify.sends{channel=sms,outcome=failed}":                             1, // "+49": no region
-		// One per Check: 11. (The Service does not give a check its region.)
-		"otpkit.verify.checks{channel=sms,outcome=wrong,provider=tryvox}":        4, // A once, D three times
-		"otpkit.verify.checks{channel=sms,outcome=verified,provider=tryvox}":     1, // A
-		"otpkit.verify.checks{channel=sms,outcome=verified,provider=dotdigital}": 1, // B
-		"otpkit.verify.checks{outcome=expired}":                                  1, // B again: the ref is used up
-		"otpkit.verify.checks{outcome=wrong,provider=lox24}":                     1, // C
-		"otpkit.verify.checks{outcome=verified,provider=lox24}":                  1, // C
-		"otpkit.verify.checks{outcome=refused}":                                  1, // D, budget spent
-		"otpkit.verify.checks{outcome=error}":                                    1, // D "12ab"
-		"otpkit.verify.refusals{rule=recipient_sends}":                           1,
-		"otpkit.verify.refusals{rule=failures}":                                  2, // D's check and D's send
-		"otpkit.verify.failovers{provider=tryvox}":                               1,
+		// One per Check: 11, with the ref's provider, channel and region once the ref is read.
+		"otpkit.verify.checks{channel=sms,outcome=wrong,provider=tryvox,region=DE}":        4, // A once, D three times
+		"otpkit.verify.checks{channel=sms,outcome=verified,provider=tryvox,region=DE}":     1, // A
+		"otpkit.verify.checks{channel=sms,outcome=verified,provider=dotdigital,region=DE}": 1, // B
+		"otpkit.verify.checks{outcome=expired}":                                            1, // B again: the ref is used up
+		"otpkit.verify.checks{channel=telegram,outcome=wrong,provider=lox24,region=DE}":    1, // C
+		"otpkit.verify.checks{channel=telegram,outcome=verified,provider=lox24,region=DE}": 1, // C
+		"otpkit.verify.checks{channel=sms,outcome=refused,provider=tryvox,region=DE}":      1, // D, budget spent
+		"otpkit.verify.checks{outcome=error}":                                              1, // D "12ab"
+		"otpkit.verify.refusals{rule=recipient_sends}":                                     1,
+		"otpkit.verify.refusals{rule=failures}":                                            2, // D's check and D's send
+		"otpkit.verify.failovers{provider=tryvox}":                                         1,
 		// One per provider call: LOX24's checks are the Guard's (no call).
 		"otpkit.provider.duration{operation=send,provider=tryvox}":      3, // A, B (503), D
 		"otpkit.provider.duration{operation=send,provider=dotdigital}":  1,
@@ -122,22 +122,22 @@ func TestServiceRunMetricsAndSpansAreExact(t *testing.T) {
 	// Nothing of the run's people, codes or refs anywhere.
 	var texts []string
 	for _, a := range p.attrs {
-		assert.Regexp(t, safeValue, a.Value.Emit(), "metric attribute %s", a.Key)
-		texts = append(texts, a.Value.Emit())
+		assert.Regexp(t, safeValue, a.Value.String(), "metric attribute %s", a.Key)
+		texts = append(texts, a.Value.String())
 	}
 	for _, sp := range s.spans.Ended() {
 		texts = append(texts, sp.Name(), sp.Status().Description)
 		for _, a := range sp.Attributes() {
 			if sp.InstrumentationScope().Name == otelverify.ScopeName {
-				assert.Regexp(t, safeValue, a.Value.Emit(), "%s: attribute %s", sp.Name(), a.Key)
+				assert.Regexp(t, safeValue, a.Value.String(), "%s: attribute %s", sp.Name(), a.Key)
 			}
-			texts = append(texts, a.Value.Emit())
+			texts = append(texts, a.Value.String())
 		}
 		for _, ev := range sp.Events() {
 			texts = append(texts, ev.Name)
 			for _, a := range ev.Attributes {
-				assert.Regexp(t, safeValue, a.Value.Emit(), "%s: event %s: attribute %s", sp.Name(), ev.Name, a.Key)
-				texts = append(texts, a.Value.Emit())
+				assert.Regexp(t, safeValue, a.Value.String(), "%s: event %s: attribute %s", sp.Name(), ev.Name, a.Key)
+				texts = append(texts, a.Value.String())
 			}
 		}
 	}
@@ -149,7 +149,7 @@ func TestServiceRunMetricsAndSpansAreExact(t *testing.T) {
 func spanAttrs(sp sdktrace.ReadOnlySpan) map[string]string {
 	m := map[string]string{}
 	for _, a := range sp.Attributes() {
-		m[strings.TrimPrefix(string(a.Key), "otpkit.")] = a.Value.Emit()
+		m[strings.TrimPrefix(string(a.Key), "otpkit.")] = a.Value.String()
 	}
 	return m
 }

@@ -20,11 +20,51 @@ import (
 	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
 
+// benchGuard is a Guard whose codes never lock and whose failures are not
+// counted (the failure budget off), on a clock that stands still, so that
+// a benchmark can check a wrong code of one recipient again and again: a
+// check reads the record, compares the MAC and writes the attempt back.
+// BenchmarkGuardVsRedisRate times the Guard at its defaults instead.
+func benchGuard(b testing.TB, rdb redis.UniversalClient) *verify.Guard {
+	return newGuard(b, store(rdb), newClock(), verify.Limits{MaxAttempts: 1 << 30, MaxFailures: -1})
+}
+
 // wrongFor issues a code for r and returns a wrong one.
 func wrongFor(b testing.TB, g *verify.Guard, r string) string {
 	code, err := g.Issue(context.Background(), r)
 	require.NoError(b, err)
 	return wrongCode(code)
+}
+
+// BenchmarkCheckVsPing times a Guard.Check and a bare PING on the same
+// client, in turn within each op, so that load from elsewhere weighs on
+// both alike. The Check is benchGuard's: a wrong code of one recipient,
+// again and again, the failure budget off and the clock still (one
+// EVALSHA that reads and writes the recipient's record and keeps its
+// answer under the operation's id).
+func BenchmarkCheckVsPing(b *testing.B) {
+	rdb := oneServer(b, redistest.Addr(b))
+	g := benchGuard(b, rdb)
+	ctx := context.Background()
+	wrong := wrongFor(b, g, "+4917012345678")
+	var ping, check time.Duration
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := g.Check(ctx, "+4917012345678", wrong); err == nil {
+			b.Fatal("a wrong code verified")
+		}
+		t2 := time.Now()
+		ping += t1.Sub(t0)
+		check += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(ping.Nanoseconds())/float64(b.N), "ns/ping")
+	b.ReportMetric(float64(check.Nanoseconds())/float64(b.N), "ns/check")
+	b.ReportMetric(float64(check)/float64(ping), "check/ping")
 }
 
 // BenchmarkThroughput64 runs 64 goroutines on one client with 64

@@ -31,6 +31,7 @@ func (s *Store) Claim(ctx context.Context, id, holder string, lease time.Duratio
 		return false, nil
 	}
 	err := s.rdb.SetArgs(ctx, s.eventKey(id), claimPrefix+memdedup.Key(holder), redis.SetArgs{Mode: "NX", TTL: lease}).Err()
+	s.afterError(ctx, err) // a Cluster's slot map, as after a decision
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}
@@ -40,10 +41,14 @@ func (s *Store) Claim(ctx context.Context, id, holder string, lease time.Duratio
 // Done marks the webhook event id as handled and keeps the mark for keep,
 // whoever holds its claim.
 func (s *Store) Done(ctx context.Context, id string, keep time.Duration) error {
+	var err error
 	if keep < time.Millisecond {
-		return s.rdb.Del(ctx, s.eventKey(id)).Err()
+		err = s.rdb.Del(ctx, s.eventKey(id)).Err()
+	} else {
+		err = s.rdb.Set(ctx, s.eventKey(id), "d", keep).Err()
 	}
-	return s.rdb.Set(ctx, s.eventKey(id), "d", keep).Err()
+	s.afterError(ctx, err)
+	return err
 }
 
 // Release drops the claim on the webhook event id if holder holds it, so
@@ -51,7 +56,9 @@ func (s *Store) Done(ctx context.Context, id string, keep time.Duration) error {
 // done mark stay. One script, one round trip: the check and the delete
 // are one step, so a claim taken between them cannot be dropped.
 func (s *Store) Release(ctx context.Context, id, holder string) error {
-	return releaseScript.Run(ctx, s.rdb, []string{s.eventKey(id)}, claimPrefix+memdedup.Key(holder)).Err()
+	err := releaseScript.Run(ctx, s.rdb, []string{s.eventKey(id)}, claimPrefix+memdedup.Key(holder)).Err()
+	s.afterError(ctx, err)
+	return err
 }
 
 // eventKey is the key of the webhook event id: hookKey of the id, bounded.

@@ -55,9 +55,10 @@ func ExampleOpen_sentinel() {
 }
 
 // Cluster: a Cluster client (Open refuses a one-address client of a
-// Cluster node). Open makes it reload the slot map after a connection
-// error, so calls reach a promoted replica at once; a short
-// ClusterStateReloadInterval does the same for a client used with New.
+// Cluster node). The store has the client reload its slot map after a
+// connection error, so its calls reach a promoted replica within moments;
+// a short ClusterStateReloadInterval does the same for the app's other
+// calls on the client.
 func ExampleOpen_cluster() {
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{
 		Addrs:                      []string{"redis-1:6379", "redis-2:6379", "redis-3:6379"},

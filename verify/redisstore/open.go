@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/otpkit/otpkit/verify"
 )
 
 // ErrWrongClient is the error of Open when the client does not fit the
@@ -25,39 +27,34 @@ var ErrWrongClient = errors.New("redisstore: the client does not fit the server"
 // webhook ids, of sends to new numbers) could reset anyone's limits.
 var ErrEvictionPolicy = errors.New("redisstore: Redis may evict the store's keys")
 
-// openConfig is what the options of Open set. Options are func(*Store),
-// so Open applies them to a probe Store registered here.
-type openConfig struct {
-	logger          *slog.Logger
-	evictionAllowed bool
-}
-
-var (
-	openProbes   sync.Map // *Store (a probe of Open) → *openConfig
-	reloadHooked sync.Map // *redis.ClusterClient → true: Open added reloadOnError
-)
-
 // WithEvictionAllowed lets Open accept a server whose maxmemory-policy
 // evicts keys (see ErrEvictionPolicy), for an app that accepts that its
 // limits may reset when Redis is full; Open still logs a warning. New
 // ignores it.
 func WithEvictionAllowed() Option {
-	return func(s *Store) {
-		if c, ok := openProbes.Load(s); ok {
-			c.(*openConfig).evictionAllowed = true
-		}
-	}
+	return func(s *Store) { s.evictionAllowed = true }
 }
 
 // WithLogger sets where Open logs its warnings (default slog.Default()).
 // New ignores it.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Store) {
-		if c, ok := openProbes.Load(s); ok && l != nil {
-			c.(*openConfig).logger = l
+		if l != nil {
+			s.logger = l
 		}
 	}
 }
+
+// unansweredError is an error of Open when Redis does not answer (down,
+// unreachable, a timeout): like every other store failure, it satisfies
+// errors.Is(err, verify.ErrStore), and it unwraps to go-redis's error.
+type unansweredError struct {
+	msg string
+	err error
+}
+
+func (e *unansweredError) Error() string   { return e.msg + ": " + e.err.Error() }
+func (e *unansweredError) Unwrap() []error { return []error{verify.ErrStore, e.err} }
 
 // Open is the production constructor: New after checking the server.
 //
@@ -74,44 +71,42 @@ func WithLogger(l *slog.Logger) Option {
 //   - Where CONFIG is not allowed (managed Redis services often disable
 //     it) it skips those two checks, and logs that it did.
 //
-// On a Cluster client it also adds a hook that reloads the Cluster's slot
-// map after a connection error, so that calls reach a promoted replica
-// within moments of a failover instead of at go-redis's next periodic
-// reload (every 60s by default).
+// A Redis that does not answer is an error satisfying verify.ErrStore, as
+// the Guard's store errors are; a client that does not fit is
+// ErrWrongClient, an evicting policy ErrEvictionPolicy.
 //
 // Then it returns New(rdb, opts...). The checks are a few commands, once.
+// (On a Cluster, a Store made either way reloads the slot map after a
+// connection error, so that its calls reach a promoted replica within
+// moments of a failover instead of at go-redis's next periodic reload.)
 func Open(ctx context.Context, rdb redis.UniversalClient, opts ...Option) (*Store, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: Open: no client")
 	}
-	cfg := &openConfig{logger: slog.Default()}
-	probe := &Store{}
-	openProbes.Store(probe, cfg)
-	for _, opt := range opts {
-		if opt != nil {
-			opt(probe)
-		}
+	s := New(rdb, opts...)
+	log := s.logger
+	if log == nil {
+		log = slog.Default()
 	}
-	openProbes.Delete(probe)
 
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		if redis.HasErrorPrefix(err, "This instance has cluster support disabled") {
 			return nil, fmt.Errorf("%w: a Cluster client (redis.NewClusterClient, or NewUniversalClient with "+
 				"several addresses) of a server that is not in a Cluster: use redis.NewClient", ErrWrongClient)
 		}
-		return nil, fmt.Errorf("redisstore: Open: Redis does not answer: %w", err)
+		return nil, &unansweredError{msg: "redisstore: Open: Redis does not answer", err: err}
 	}
 	_, cluster := rdb.(*redis.ClusterClient)
 	nodes, err := nodesOf(ctx, rdb)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: Open: listing the nodes: %w", err)
+		return nil, &unansweredError{msg: "redisstore: Open: listing the nodes", err: err}
 	}
 	for _, n := range nodes {
-		err := checkNode(ctx, n, cluster, cfg)
+		err := checkNode(ctx, n, cluster, s.evictionAllowed, log)
 		var reply redis.Error
 		if err != nil && n.replica && !errors.As(err, &reply) && !errors.Is(err, ErrWrongClient) && !errors.Is(err, ErrEvictionPolicy) {
 			// A replica that is down does not stop the app; its master serves.
-			cfg.logger.LogAttrs(ctx, slog.LevelWarn, "redisstore: a Cluster replica does not answer; not checked",
+			log.LogAttrs(ctx, slog.LevelWarn, "redisstore: a Cluster replica does not answer; not checked",
 				slog.String("redis", n.addr), slog.String("error", err.Error()))
 			continue
 		}
@@ -119,12 +114,7 @@ func Open(ctx context.Context, rdb redis.UniversalClient, opts ...Option) (*Stor
 			return nil, err
 		}
 	}
-	if c, ok := rdb.(*redis.ClusterClient); ok {
-		if _, hooked := reloadHooked.LoadOrStore(c, true); !hooked {
-			c.AddHook(reloadOnError{c})
-		}
-	}
-	return New(rdb, opts...), nil
+	return s, nil
 }
 
 // node is one server the client talks to, and its address for messages.
@@ -165,9 +155,12 @@ func nodesOf(ctx context.Context, rdb redis.UniversalClient) ([]node, error) {
 
 // checkNode checks one server: its mode against the client's, then its
 // eviction policy and persistence when CONFIG is allowed.
-func checkNode(ctx context.Context, n node, clusterClient bool, cfg *openConfig) error {
+func checkNode(ctx context.Context, n node, clusterClient, evictionAllowed bool, log *slog.Logger) error {
 	info, err := n.c.Info(ctx, "cluster").Result()
-	if err != nil {
+	var reply redis.Error
+	if err != nil && !errors.As(err, &reply) {
+		return &unansweredError{msg: "redisstore: Open: INFO cluster on " + n.addr, err: err}
+	} else if err != nil {
 		return fmt.Errorf("redisstore: Open: INFO cluster on %s: %w", n.addr, err)
 	}
 	if clusterNode := infoValue(info, "cluster_enabled") == "1"; clusterNode && !clusterClient {
@@ -185,32 +178,31 @@ func checkNode(ctx context.Context, n node, clusterClient bool, cfg *openConfig)
 	if err == nil {
 		fsync, err = configGet(ctx, n.c, "appendfsync")
 	}
-	var reply redis.Error
 	if errors.As(err, &reply) || errors.Is(err, errNoConfig) {
-		cfg.logger.LogAttrs(ctx, slog.LevelWarn, "redisstore: CONFIG GET is not allowed, so the eviction policy "+
+		log.LogAttrs(ctx, slog.LevelWarn, "redisstore: CONFIG GET is not allowed, so the eviction policy "+
 			"and persistence were not checked: make sure maxmemory-policy is noeviction and appendonly is yes",
 			slog.String("redis", n.addr), slog.String("error", err.Error()))
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("redisstore: Open: CONFIG GET on %s: %w", n.addr, err)
+		return &unansweredError{msg: "redisstore: Open: CONFIG GET on " + n.addr, err: err}
 	}
 	if policy != "noeviction" {
-		if !cfg.evictionAllowed {
+		if !evictionAllowed {
 			return fmt.Errorf("%w: maxmemory-policy is %s on %s; set it to noeviction (and give the store a Redis "+
 				"of its own, or memory that cannot run out), or accept the risk with WithEvictionAllowed",
 				ErrEvictionPolicy, policy, n.addr)
 		}
-		cfg.logger.LogAttrs(ctx, slog.LevelWarn, "redisstore: Redis may evict the store's keys (WithEvictionAllowed): "+
+		log.LogAttrs(ctx, slog.LevelWarn, "redisstore: Redis may evict the store's keys (WithEvictionAllowed): "+
 			"when it is full, limits, attempts and locks may reset",
 			slog.String("redis", n.addr), slog.String("maxmemory-policy", policy))
 	}
 	if appendonly != "yes" {
-		cfg.logger.LogAttrs(ctx, slog.LevelWarn, "redisstore: appendonly is off: a Redis restart or crash goes back "+
+		log.LogAttrs(ctx, slog.LevelWarn, "redisstore: appendonly is off: a Redis restart or crash goes back "+
 			"to its last snapshot, resetting send counts, attempts and failure budgets and unlocking locked codes; "+
 			"set appendonly yes with appendfsync everysec", slog.String("redis", n.addr))
 	} else if fsync == "no" {
-		cfg.logger.LogAttrs(ctx, slog.LevelWarn, "redisstore: appendfsync is no: a crash of the machine may lose "+
+		log.LogAttrs(ctx, slog.LevelWarn, "redisstore: appendfsync is no: a crash of the machine may lose "+
 			"the last 30s or so of decisions; set appendfsync everysec", slog.String("redis", n.addr))
 	}
 	return nil

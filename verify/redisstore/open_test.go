@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otpkit/otpkit/verify"
 	"github.com/otpkit/otpkit/verify/redisstore"
 	"github.com/otpkit/otpkit/verify/redisstore/redistest"
 )
@@ -121,6 +123,7 @@ func TestOpenRefusesUnreachableServer(t *testing.T) {
 	assert.NotErrorIs(t, err, redisstore.ErrWrongClient)
 	assert.Contains(t, err.Error(), "does not answer")
 	assert.Contains(t, err.Error(), "connection refused")
+	assert.ErrorIs(t, err, verify.ErrStore, "a Redis that does not answer is a store failure")
 }
 
 // TestOpenWithoutConfig: a managed Redis that disables CONFIG is accepted,
@@ -146,44 +149,73 @@ func TestOpenSentinel(t *testing.T) {
 	assert.Empty(t, log.String())
 }
 
-// TestOpenClusterFollowsFailover: with Open's hook, calls on a Cluster
-// client with go-redis's default options (a slot map reloaded every 60s)
-// reach the promoted replica within seconds.
+// TestOpenClusterFollowsFailover: on a Cluster client with go-redis's
+// default options (a slot map reloaded every 60s), the store's calls reach
+// the promoted replica within seconds: the store reloads the slot map
+// after a connection error, its decisions (Issue here) and its webhook
+// deduplication (Claim, on a client of its own) alike.
 func TestOpenClusterFollowsFailover(t *testing.T) {
 	c := redistest.StartClusterServers(t, 3, redistest.WithReplicasPerMaster(1), redistest.WithAOF())
-	rdb := cluster(t, c.Addrs())
 	ctx := context.Background()
-	_, err := redisstore.Open(ctx, rdb)
+	prefix := uniquePrefix()
+	decisions, err := redisstore.Open(ctx, cluster(t, c.Addrs()), redisstore.WithPrefix(prefix))
 	require.NoError(t, err)
-	_, err = redisstore.Open(ctx, rdb)
-	require.NoError(t, err, "twice: one hook")
-	require.NoError(t, rdb.Set(ctx, "k", "v", 0).Err())
-	old, err := c.MasterOf(ctx, "k")
+	hooks, err := redisstore.Open(ctx, cluster(t, c.Addrs()), redisstore.WithPrefix(prefix))
 	require.NoError(t, err)
-	require.NoError(t, rdb.Do(ctx, "wait", 1, 5000).Err())
+
+	// A recipient and a webhook event whose keys are on the same master.
+	const recipient = "follow"
+	old, err := c.MasterOf(ctx, prefix+"r:{"+recipient+"}")
+	require.NoError(t, err)
+	event := ""
+	for i := 0; event == ""; i++ {
+		id := "event-" + strconv.Itoa(i)
+		m, err := c.MasterOf(ctx, prefix+"hook:{"+id+"}")
+		require.NoError(t, err)
+		if m == old {
+			event = id
+		}
+	}
+	now := time.Now()
+	issue := func(ctx context.Context) error {
+		return decisions.Issue(ctx, now, recipient, []byte("mac"), time.Hour)
+	}
+	claim := func(ctx context.Context) error {
+		_, err := hooks.Claim(ctx, event, "holder", time.Millisecond)
+		return err
+	}
+	require.NoError(t, issue(ctx))
+	require.NoError(t, claim(ctx))
+	admin := redis.NewClient(&redis.Options{Addr: old.Addr()})
+	t.Cleanup(func() { admin.Close() })
+	require.NoError(t, admin.Do(ctx, "wait", 1, 5000).Err())
 
 	// Calls all along, as an app's traffic: they fail while the master is
 	// dead, and must not keep failing once the replica took over.
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
+	for _, call := range []func(context.Context) error{issue, claim} {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+				_ = call(short)
+				cancel()
 			}
-			short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-			_ = rdb.Get(short, "k").Err()
-			cancel()
-		}
-	})
+		})
+	}
 	defer func() { close(stop); wg.Wait() }()
 	old.Kill()
 	require.NoError(t, c.WaitFailover(ctx, old))
-	require.Eventually(t, func() bool {
-		short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-		defer cancel()
-		return rdb.Get(short, "k").Val() == "v"
-	}, 10*time.Second, 20*time.Millisecond, "calls reach the new master within 10s of the promotion")
+	for name, call := range map[string]func(context.Context) error{"Issue": issue, "Claim": claim} {
+		require.Eventually(t, func() bool {
+			short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			defer cancel()
+			return call(short) == nil
+		}, 10*time.Second, 20*time.Millisecond, "%s reaches the new master within 10s of the promotion", name)
+	}
 }

@@ -38,6 +38,7 @@ func refFields(r verify.RefRecord, expires time.Time) []any {
 	add("c", string(r.Channel))
 	addInt("l", int64(r.CodeLength))
 	addInt("a", int64(r.Attempts))
+	add("g", r.Region)
 	add("k", r.Country)
 	add("q", r.Prefix)
 	add("f", r.Fingerprint)
@@ -70,6 +71,8 @@ func parseRef(pairs []any) (verify.RefRecord, error) {
 			r.CodeLength, err = strconv.Atoi(v)
 		case "a":
 			r.Attempts, err = strconv.Atoi(v)
+		case "g":
+			r.Region = v
 		case "k":
 			r.Country = v
 		case "q":

@@ -3,10 +3,15 @@
 // failures and send counts, and every Guard decision is atomic in Redis.
 //
 // It works with a single server, a Sentinel setup (a failover client) or a
-// Cluster, through go-redis v9's redis.UniversalClient:
+// Cluster, through go-redis v9's redis.UniversalClient; Open checks the
+// server first (see the README's "Redis in production" for the client
+// options, persistence and replicas):
 //
-//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"localhost:6379"}})
-//	g, err := verify.NewGuard(redisstore.New(rdb), verify.WithSecret(key))
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379",
+//		ContextTimeoutEnabled: true, ReadTimeout: time.Second, WriteTimeout: time.Second})
+//	store, err := redisstore.Open(ctx, rdb)
+//	...
+//	g, err := verify.NewGuard(store, verify.WithSecret(key))
 //
 // How it works, and why:
 //   - Every decision is one Lua script (loaded once with EVALSHA; after a
@@ -44,11 +49,17 @@
 //   - Only MACs of codes are stored (HMAC-SHA256 cut to 128 bits), never a
 //     code.
 //   - A Redis error (down, timeout, a cancelled context) is an error of the
-//     Guard, which fails closed. go-redis sends a command again after some
-//     network errors (Options.MaxRetries); a decision that counts
-//     something counts once all the same: each call has an operation id,
-//     and the script keeps its answer under it for 30 seconds and gives
-//     that answer to a retry.
+//     Guard, which fails closed (verify.ErrStore).
+//   - go-redis sends a command again after some network errors
+//     (Options.MaxRetries), also when Redis had run it and only the reply
+//     was lost. Every decision carries an operation id, and a decision that
+//     already ran answers what it decided then (kept 30s), so a retry
+//     counts no send, attempt or failure twice.
+//   - On a Cluster, the store has the client reload its slot map after a
+//     connection error, so that its calls reach a promoted replica within
+//     moments of a failover (go-redis's own reload comes every 60s).
+//   - WithReplicas makes each decision wait until replicas have it, so that
+//     a failover loses none that was answered.
 //
 // A Store also implements otpkit's webhook deduplication (Claim, Done,
 // Release), so that instances behind a load balancer handle each LOX24
@@ -56,6 +67,9 @@
 package redisstore
 
 import (
+	"fmt"
+	"io"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -75,6 +89,9 @@ type Store struct {
 	// replicas and replicaTimeout: WithReplicas; 0 waits for none.
 	replicas       int
 	replicaTimeout time.Duration
+	// logger and evictionAllowed: Open's WithLogger and WithEvictionAllowed.
+	logger          *slog.Logger
+	evictionAllowed bool
 }
 
 // Option configures a Store in New.
@@ -134,9 +151,13 @@ func (s *Store) String() string { return "redisstore.Store{prefix: " + s.prefix 
 // GoString is String.
 func (s *Store) GoString() string { return s.String() }
 
-// The keys of the Guard's state; each holds one string (see the scripts'
-// recipient.lua, window.lua, prefix.lua and conversion.lua for their
-// layouts). Their names differ from those of earlier releases, which held
+// Format implements fmt.Formatter: every verb (%v, %+v, %#v, %s, %d, %x …)
+// prints String, so that no verb reaches the fields, where fmt would print
+// the secret's bytes or the client's options (%d and %x ignore String).
+func (s *Store) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// The keys of the Guard's state; each holds one string (see lib.lua for
+// their layouts). Their names differ from those of earlier releases, which held
 // other layouts, so that a store never misreads what an older one wrote.
 
 // recipientKey is a recipient's record.

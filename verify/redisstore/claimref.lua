@@ -1,23 +1,16 @@
 -- claimref: saves a Service record under a ref unless the ref holds a live
 -- one (an idempotency key's claim).
--- KEYS[1]: the ref's hash; ARGV: now_ms, now_ns, ttl_ms, then the record's
--- fields as name, value pairs (its expiry 'x' among them).
--- Returns {1} claimed, or {0, field, value, ...}: the live record it holds.
--- Expiry by the Guard's clock is 'x', "ms" or "ms.nnnnnn" as in lib.lua.
-local key = KEYS[1]
-local nms, nns = tonumber(ARGV[1]), tonumber(ARGV[2])
-local x = redis.call('HGET', key, 'x')
-if x then
-  local dot = string.find(x, '.', 1, true)
-  local ems, ens = tonumber(x), 0
-  if dot then ems, ens = tonumber(string.sub(x, 1, dot - 1)), tonumber(string.sub(x, dot + 1)) end
-  if ems > nms or (ems == nms and ens > nns) then
-    local held = redis.call('HGETALL', key)
-    table.insert(held, 1, 0)
-    return held
-  end
+-- KEYS[1]: the ref; the operation's key last (see once in scripts.go).
+-- ARGV: now_ms, now_ns, the record's value (see refValue in refs.go),
+-- ttl_ms.
+-- Returns '1' claimed, or '0' and the live value it holds.
+--[[uses: now]]
+local v = redis.call('MGET', opkey, KEYS[1])
+if v[1] then return v[1] end
+if v[2] then
+  local ems, ens = struct.unpack('>i6I3', v[2])
+  if ems > nms or (ems == nms and ens > nns) then return '0' .. v[2] end
 end
-redis.call('DEL', key)
-redis.call('HSET', key, unpack(ARGV, 4))
-redis.call('PEXPIRE', key, ARGV[3])
-return {1}
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+redis.call('SET', opkey, '1', 'PX', optl)
+return '1'

@@ -2,135 +2,138 @@ package redisstore
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/verify"
 )
 
-// refKey is the record of a Service ref: a hash whose fields are the
-// record's (see refFields) and its expiry by the Guard's clock ('x'), which
-// the scripts and LoadRef compare with the now they are given; the key's TTL
-// only bounds how long Redis keeps it. Each ref is one key (its own Cluster
-// slot).
-func (s *Store) refKey(ref string) string { return s.prefix + "ref:{" + ref + "}" }
+// refKey is the record of a Service ref: one string (see refValue), whose
+// expiry by the Guard's clock the scripts and LoadRef compare with the now
+// they are given; the key's TTL only bounds how long Redis keeps it. Each
+// ref is one key (its own Cluster slot). The name differs from that of
+// earlier releases, whose refs were hashes.
+func (s *Store) refKey(ref string) string { return s.prefix + "rf:{" + ref + "}" }
 
-// refFields is r with its expiry as the hash's field, value pairs; empty
-// fields are left out.
-func refFields(r verify.RefRecord, expires time.Time) []any {
-	f := make([]any, 0, 20)
-	f = append(f, "x", timeString(expires), "p", string(r.Provider))
-	add := func(k, v string) {
-		if v != "" {
-			f = append(f, k, v)
+// A ref's value: its expiry ('>i6I3': Unix milliseconds and the
+// nanoseconds within them, as the scripts store times), its attempts
+// ('>I4', at refAttempts, so that a script changes them in place with
+// SETRANGE), its recipient's pseudonym ('>I2' length, then the bytes: the
+// scripts read it to name the recipient's record), then the other fields,
+// each a letter, a uvarint length and the bytes (empty fields left out).
+// The scripts read the head alone; the rest is Go's.
+const (
+	refAttempts = 9
+	refHead     = refAttempts + 4 + 2
+)
+
+// refValue is r, kept until expires, as a ref's value.
+func refValue(r verify.RefRecord, expires time.Time) ([]byte, error) {
+	if len(r.Recipient) > 0xffff || r.Attempts < 0 || r.Attempts > 0xffffffff {
+		return nil, errors.New("redisstore: a ref record too big to keep")
+	}
+	ms, ns := splitTime(expires)
+	v := make([]byte, 0, 128)
+	v = append(v, byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms),
+		byte(ns>>16), byte(ns>>8), byte(ns))
+	v = binary.BigEndian.AppendUint32(v, uint32(r.Attempts))
+	v = binary.BigEndian.AppendUint16(v, uint16(len(r.Recipient)))
+	v = append(v, r.Recipient...)
+	add := func(k byte, s string) {
+		if s != "" {
+			v = append(v, k)
+			v = binary.AppendUvarint(v, uint64(len(s)))
+			v = append(v, s...)
 		}
 	}
-	addInt := func(k string, v int64) {
-		if v != 0 {
-			f = append(f, k, strconv.FormatInt(v, 10))
+	addInt := func(k byte, n int64) {
+		if n != 0 {
+			add(k, strconv.FormatInt(n, 10))
 		}
 	}
-	add("i", r.ID)
-	add("r", r.Recipient)
-	add("c", string(r.Channel))
-	addInt("l", int64(r.CodeLength))
-	addInt("a", int64(r.Attempts))
-	add("g", r.Region)
-	add("k", r.Country)
-	add("q", r.Prefix)
-	add("f", r.Fingerprint)
-	add("s", r.Ref)
-	addInt("e", r.ExpiresAt)
-	return f
+	add('p', string(r.Provider))
+	add('i', r.ID)
+	add('c', string(r.Channel))
+	addInt('l', int64(r.CodeLength))
+	add('g', r.Region)
+	add('k', r.Country)
+	add('q', r.Prefix)
+	add('f', r.Fingerprint)
+	add('s', r.Ref)
+	addInt('e', r.ExpiresAt)
+	return v, nil
 }
 
-// parseRef reads a record from a hash's field, value pairs (HGETALL, or a
-// script's answer after its status).
-func parseRef(pairs []any) (verify.RefRecord, error) {
+// parseRef reads a ref's value: the record and its expiry (Unix
+// nanoseconds by the Guard's clock).
+func parseRef(v string) (verify.RefRecord, int64, error) {
 	var r verify.RefRecord
-	if len(pairs)%2 != 0 {
-		return r, errors.New("redisstore: a ref record that is not one")
+	bad := errors.New("redisstore: a ref record that is not one")
+	if len(v) < refHead {
+		return r, 0, bad
 	}
-	for i := 0; i < len(pairs); i += 2 {
-		k, _ := pairs[i].(string)
-		v, _ := pairs[i+1].(string)
+	ms := int64(v[0])<<40 | int64(v[1])<<32 | int64(v[2])<<24 | int64(v[3])<<16 | int64(v[4])<<8 | int64(v[5])
+	ms = ms << 16 >> 16 // the sign of 48 bits
+	ns := int64(v[6])<<16 | int64(v[7])<<8 | int64(v[8])
+	r.Attempts = int(binary.BigEndian.Uint32([]byte(v[refAttempts : refAttempts+4])))
+	n := int(binary.BigEndian.Uint16([]byte(v[refAttempts+4 : refHead])))
+	if len(v) < refHead+n {
+		return r, 0, bad
+	}
+	r.Recipient = v[refHead : refHead+n]
+	for rest := v[refHead+n:]; rest != ""; {
+		k := rest[0]
+		size, w := binary.Uvarint([]byte(rest[1:min(len(rest), 11)]))
+		if w <= 0 || uint64(len(rest)-1-w) < size {
+			return r, 0, bad
+		}
+		s := rest[1+w : 1+w+int(size)]
+		rest = rest[1+w+int(size):]
 		var err error
 		switch k {
-		case "p":
-			r.Provider = otpkit.Provider(v)
-		case "i":
-			r.ID = v
-		case "r":
-			r.Recipient = v
-		case "c":
-			r.Channel = otpkit.Channel(v)
-		case "l":
-			r.CodeLength, err = strconv.Atoi(v)
-		case "a":
-			r.Attempts, err = strconv.Atoi(v)
-		case "g":
-			r.Region = v
-		case "k":
-			r.Country = v
-		case "q":
-			r.Prefix = v
-		case "f":
-			r.Fingerprint = v
-		case "s":
-			r.Ref = v
-		case "e":
-			r.ExpiresAt, err = strconv.ParseInt(v, 10, 64)
+		case 'p':
+			r.Provider = otpkit.Provider(s)
+		case 'i':
+			r.ID = s
+		case 'c':
+			r.Channel = otpkit.Channel(s)
+		case 'l':
+			r.CodeLength, err = strconv.Atoi(s)
+		case 'g':
+			r.Region = s
+		case 'k':
+			r.Country = s
+		case 'q':
+			r.Prefix = s
+		case 'f':
+			r.Fingerprint = s
+		case 's':
+			r.Ref = s
+		case 'e':
+			r.ExpiresAt, err = strconv.ParseInt(s, 10, 64)
 		}
 		if err != nil {
-			return r, fmt.Errorf("redisstore: a ref record with a bad field %q", k)
+			return r, 0, fmt.Errorf("redisstore: a ref record with a bad field %q", k)
 		}
 	}
-	return r, nil
+	return r, ms*int64(time.Millisecond) + ns, nil
 }
 
-// live reports whether a hash's fields hold a record that has not expired
-// at now by the Guard's clock.
-func live(fields map[string]string, now time.Time) bool {
-	x, ok := fields["x"]
-	if !ok {
-		return false
-	}
-	return parseTime(x) > now.UnixNano()
-}
-
-// timeString is t as the scripts store times (lib.lua's tstr): Unix
-// milliseconds, and ".nnnnnn" when t is not on a whole millisecond.
-func timeString(t time.Time) string {
+// splitTime is t as Unix milliseconds (floor) and the nanoseconds within
+// them.
+func splitTime(t time.Time) (ms, ns int64) {
 	n := t.UnixNano()
-	m := n / 1e6
+	ms = n / 1e6
 	if n%1e6 < 0 {
-		m--
+		ms--
 	}
-	if ns := n - m*1e6; ns != 0 {
-		return fmt.Sprintf("%d.%06d", m, ns)
-	}
-	return strconv.FormatInt(m, 10)
-}
-
-// parseTime reads a stored time, "ms" or "ms.nnnnnn", as Unix nanoseconds
-// (0 for what is not one).
-func parseTime(s string) int64 {
-	ms, ns := s, "0"
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			ms, ns = s[:i], s[i+1:]
-			break
-		}
-	}
-	m, err1 := strconv.ParseInt(ms, 10, 64)
-	n, err2 := strconv.ParseInt(ns, 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	return m*int64(time.Millisecond) + n
+	return ms, n - ms*1e6
 }
 
 // keyTTL is ttl rounded up to whole milliseconds, as Redis keeps it.
@@ -138,30 +141,37 @@ func keyTTL(ttl time.Duration) time.Duration {
 	return (ttl + time.Millisecond - 1) / time.Millisecond * time.Millisecond
 }
 
-// SaveRef implements verify.RefStore: one script (DEL, HSET, PEXPIRE), one
-// round trip.
+// SaveRef implements verify.RefStore: one SET with its TTL (in a once
+// script, so that a retry cannot undo what a reservation wrote in between,
+// and so that WithReplicas can wait for it), one round trip.
 func (s *Store) SaveRef(ctx context.Context, now time.Time, ref string, r verify.RefRecord, ttl time.Duration) error {
 	if ttl <= 0 {
 		return s.DeleteRef(ctx, ref)
 	}
-	args := append([]any{millis(keyTTL(ttl))}, refFields(r, now.Add(ttl))...)
-	return s.decide(ctx, saveRefScript, []string{s.refKey(ref)}, args...).Err()
+	v, err := refValue(r, now.Add(ttl))
+	if err != nil {
+		return err
+	}
+	return s.decide(ctx, saveRefScript, []string{s.refKey(ref)}, v, millis(keyTTL(ttl))).Err()
 }
 
-// LoadRef implements verify.RefStore: one HGETALL.
+// LoadRef implements verify.RefStore: one GET.
 func (s *Store) LoadRef(ctx context.Context, now time.Time, ref string) (verify.RefRecord, error) {
-	fields, err := s.rdb.HGetAll(ctx, s.refKey(ref)).Result()
+	v, err := s.rdb.Get(ctx, s.refKey(ref)).Result()
+	if errors.Is(err, redis.Nil) {
+		return verify.RefRecord{}, otpkit.ErrNotFound
+	}
 	if err != nil {
 		return verify.RefRecord{}, err
 	}
-	if !live(fields, now) {
+	r, expires, err := parseRef(v)
+	if err != nil {
+		return verify.RefRecord{}, err
+	}
+	if expires <= now.UnixNano() {
 		return verify.RefRecord{}, otpkit.ErrNotFound
 	}
-	pairs := make([]any, 0, 2*len(fields))
-	for k, v := range fields {
-		pairs = append(pairs, k, v)
-	}
-	return parseRef(pairs)
+	return r, nil
 }
 
 // DeleteRef implements verify.RefStore: one DEL (in a script, so that
@@ -175,15 +185,21 @@ func (s *Store) ClaimRef(ctx context.Context, now time.Time, ref string, r verif
 	if ttl <= 0 {
 		return verify.RefRecord{}, false, errors.New("redisstore: ClaimRef needs a positive ttl")
 	}
-	ms, ns := nowArgs(now)
-	args := append([]any{ms, ns, millis(keyTTL(ttl))}, refFields(r, now.Add(ttl))...)
-	res, err := s.decide(ctx, claimRefScript, []string{s.refKey(ref)}, args...).Slice()
+	v, err := refValue(r, now.Add(ttl))
 	if err != nil {
 		return verify.RefRecord{}, false, err
 	}
-	if number(res, 0) == 1 {
-		return r, true, nil
+	ms, ns := nowArgs(now)
+	ans, err := s.decide(ctx, claimRefScript, []string{s.refKey(ref)}, ms, ns, v, millis(keyTTL(ttl))).Text()
+	if err != nil {
+		return verify.RefRecord{}, false, err
 	}
-	held, err := parseRef(res[1:])
-	return held, false, err
+	switch status(ans) {
+	case '1':
+		return r, true, nil
+	case '0':
+		held, _, err := parseRef(ans[1:])
+		return held, false, err
+	}
+	return verify.RefRecord{}, false, fmt.Errorf("redisstore: unexpected answer of the claim script: %q", ans)
 }

@@ -31,16 +31,12 @@ func (s *Store) ReserveCheck(ctx context.Context, now time.Time, ref string, c v
 	var answer error
 	switch number(res, 0) {
 	case 0:
-		rec, err = parseRef(res[1:])
+		rec, _, err = parseRef(text(res, 1))
 	case 1:
-		if len(res) < 4 {
-			return verify.RefRecord{}, fmt.Errorf("redisstore: unexpected answer of the reserve script: %v", res)
-		}
-		rec, err = parseRef(res[4:])
-		rule, _ := res[1].(string)
-		answer = limit(fmt.Sprintf("1 %s %d %d", rule, number(res, 2), number(res, 3)), now)
+		rec, _, err = parseRef(text(res, 4))
+		answer = limit(fmt.Sprintf("1 %s %d %d", text(res, 1), number(res, 2), number(res, 3)), now)
 	case 2:
-		rec, err = parseRef(res[1:])
+		rec, _, err = parseRef(text(res, 1))
 		answer = otpkit.ErrMaxAttempts
 	case 3:
 		return verify.RefRecord{}, otpkit.ErrNotFound
@@ -109,6 +105,15 @@ func (s *Store) settle(ctx context.Context, reserved time.Time, ref string, r ve
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// text is the i-th element of a script's answer as a string ("" if not).
+func text(res []any, i int) string {
+	if i >= len(res) {
+		return ""
+	}
+	s, _ := res[i].(string)
+	return s
 }
 
 // number is the i-th element of a script's answer as a number (0 if not).

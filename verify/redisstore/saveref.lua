@@ -1,7 +1,9 @@
 -- saveref: replaces what a ref holds (verify's SaveRef).
--- KEYS[1]: the ref's hash; ARGV: ttl_ms, then the record's fields as name,
--- value pairs (its expiry 'x' among them).
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+-- KEYS[1]: the ref; the operation's key last (see once in scripts.go).
+-- ARGV: the record's value (see refValue in refs.go), ttl_ms.
+-- A retry of this very save changes nothing: a check reserved in between
+-- keeps its attempt.
+if redis.call('EXISTS', opkey) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', opkey, '0', 'PX', optl)
 return 0

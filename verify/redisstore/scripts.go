@@ -63,10 +63,10 @@ var (
 	allowCheckScript = redis.NewScript(compose(allowCheckLua))
 	unlockScript     = redis.NewScript(compose(unlockLua))
 	releaseScript    = redis.NewScript(releaseLua)
-	claimRefScript   = onceJSON(claimRefLua)
+	claimRefScript   = once(compose(claimRefLua))
 	reserveScript    = once(compose(reserveLua))
 	settleScript     = once(compose(settleLua))
-	saveRefScript    = onceJSON(saveRefLua)
+	saveRefScript    = once(saveRefLua)
 	deleteScript     = redis.NewScript(deleteLua) // a script only so that WithReplicas can wait for it
 )
 
@@ -127,19 +127,6 @@ var onceHead = "local opkey = KEYS[#KEYS]\n" +
 // retry. A decision that counted nothing (a refusal, a code not found)
 // keeps no answer: run again, it counts at most once.
 func once(body string) *redis.Script { return redis.NewScript(onceHead + body) }
-
-// onceJSON is once for a body that does not look at the operation's key
-// itself: it runs whole at most once per operation id and keeps its answer,
-// whatever it is, as JSON. For the refs' scripts, which are off the hot
-// path.
-func onceJSON(body string) *redis.Script {
-	return redis.NewScript("local opkey = KEYS[#KEYS]\n" +
-		"local done = redis.call('GET', opkey)\n" +
-		"if done then return cjson.decode(done) end\n" +
-		"local answer = (function()\n" + body + "\nend)()\n" +
-		"redis.call('SET', opkey, cjson.encode(answer), 'PX', " + strconv.FormatInt(opTTL.Milliseconds(), 10) + ")\n" +
-		"return answer\n")
-}
 
 // decide runs a once script over keys with a new operation id: the same
 // id on every retry of this call, a new one on the next call.

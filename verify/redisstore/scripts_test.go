@@ -16,7 +16,7 @@ import (
 func TestScriptsCarryOnlyTheHelpersTheyUse(t *testing.T) {
 	scripts := map[string]string{"send": sendLua, "refund": refundLua, "issue": issueLua, "check": checkLua,
 		"failures": failuresLua, "allowcheck": allowCheckLua, "unlock": unlockLua, "reserve": reserveLua,
-		"settle": settleLua}
+		"settle": settleLua, "claimref": claimRefLua}
 	assert.Len(t, helpers, 14, "lib.lua's helpers")
 	for name, src := range scripts {
 		text := compose(src)

@@ -1,5 +1,5 @@
 -- settle: settles a reserved check (verify's SettleCheck).
--- KEYS: in the order of ARGV[4]'s roles: f (the ref's hash), r (the
+-- KEYS: in the order of ARGV[4]'s roles: f (the ref), r (the
 -- recipient's record), c (the country's conversion counter) and p (the
 -- prefix's record), the last two counted for 'verified'; the operation's
 -- key last (see once in scripts.go). On one server all come in one call;
@@ -14,7 +14,6 @@
 local outcome, roles = ARGV[3], ARGV[4]
 local max, bucket = tonumber(ARGV[5]), tonumber(ARGV[6])
 local n = #roles
--- MGET answers nil for the ref (a hash): it reads the strings.
 local v = redis.call('MGET', opkey, unpack(KEYS, 1, n))
 if v[1] then return v[1] end
 local idx = math.floor(nms / bucket)
@@ -23,13 +22,11 @@ for k = 1, n do
   if role == 'f' then
     if outcome == 'verified' or outcome == 'gone' then
       redis.call('DEL', key)
-    else
-      local a = redis.call('HGET', key, 'a')
-      if a or redis.call('EXISTS', key) == 1 then
-        a = tonumber(a or '0')
-        if outcome == 'undo' and a > 0 then redis.call('HSET', key, 'a', a - 1) end
-        if outcome == 'locked' and a < max then redis.call('HSET', key, 'a', max) end
-      end
+    elseif val then
+      -- The ref's attempts, in place ('>I4' at byte 10; see refs.go).
+      local a = struct.unpack('>I4', val, 10)
+      if outcome == 'undo' and a > 0 then redis.call('SETRANGE', key, 9, struct.pack('>I4', a - 1)) end
+      if outcome == 'locked' and a < max then redis.call('SETRANGE', key, 9, struct.pack('>I4', max)) end
     end
   elseif role == 'r' then
     if outcome ~= 'locked' and val then

@@ -34,18 +34,19 @@ if not code or ems < nms or (ems == nms and ens <= nns) then return '3' end
 if a >= max then return '2' end
 if code == mac then
   rsave(KEYS[1], false, k, nil, 0, 0, 0, lms, lns, pms, pns, f, s)
-  -- A verified code counts in the conversion guard, in the bucket of now.
+  -- A verified code counts in the conversion guard, in the bucket of now
+  -- (a send prunes the buckets that left the window, and their sums).
   if #KEYS > 2 then
-    --[[uses: pload psave cprune cbump ckeep csave]]
+    --[[uses: pload psave cbump ckeep csave]]
     local roles, bucket = ARGV[8], tonumber(ARGV[7])
     local idx = math.floor(nms / bucket)
     for i = 1, #roles do
       local key, val = KEYS[i + 1], v[i + 2]
       if string.sub(roles, i, i) == 'c' then
-        csave(key, cbump(cprune(val, idx), idx, 0, 1), ckeep(val or '', bucket), bucket)
+        csave(key, cbump(val, idx, 0, 1), ckeep(val or '', bucket), bucket)
       else
         local pk, l, c = pload(val)
-        c = cbump(cprune(c, idx), idx, 0, 1)
+        c = cbump(c, idx, 0, 1)
         local keep = ckeep(c, bucket)
         psave(key, keep > pk, math.max(pk, keep), l, c)
       end

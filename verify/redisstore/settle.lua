@@ -10,7 +10,7 @@
 -- verified and gone delete the ref, undo gives its attempt back, locked
 -- makes its attempts used up; every outcome but locked takes the failure
 -- reserved at that time back. Returns '0'.
---[[uses: now wremove rload rsave pload psave cprune cbump ckeep csave]]
+--[[uses: now wremove rload rsave pload psave cbump ckeep csave]]
 local outcome, roles = ARGV[3], ARGV[4]
 local max, bucket = tonumber(ARGV[5]), tonumber(ARGV[6])
 local n = #roles
@@ -36,10 +36,10 @@ for k = 1, n do
     end
   elseif outcome == 'verified' then
     if role == 'c' then
-      csave(key, cbump(cprune(val, idx), idx, 0, 1), ckeep(val or '', bucket), bucket)
+      csave(key, cbump(val, idx, 0, 1), ckeep(val or '', bucket), bucket)
     else
       local pk, l, c = pload(val)
-      c = cbump(cprune(c, idx), idx, 0, 1)
+      c = cbump(c, idx, 0, 1)
       local keep = ckeep(c, bucket)
       psave(key, keep > pk, math.max(pk, keep), l, c)
     end

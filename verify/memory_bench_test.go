@@ -48,7 +48,7 @@ func newScaleClock() *scaleClock {
 	return c
 }
 
-func (c *scaleClock) now() time.Time         { return time.Unix(0, c.ns.Load()) }
+func (c *scaleClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *scaleClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // scaleLimits are the default rules (recipient 5, IP 20, prefix 50 sends an

@@ -39,8 +39,8 @@ const sweepBudget = 1024
 // memShards maps by key hash. The caller holds the store's lock.
 type table[V any] struct {
 	seed   maphash.Seed
-	keep   func(*V) int64 // Unix ns of the Guard's clock after which v is not needed
-	shards [memShards]tableShard[V]
+	keep   func(*V) int64            // Unix ns of the Guard's clock after which v is not needed
+	shards *[memShards]tableShard[V] // nil until the first entry: an empty store stays small
 }
 
 type tableShard[V any] struct {
@@ -53,29 +53,46 @@ func newTable[V any](keep func(*V) int64) *table[V] {
 	return &table[V]{seed: maphash.MakeSeed(), keep: keep}
 }
 
+// shard returns k's shard; nil while the table is empty.
 func (tb *table[V]) shard(k string) *tableShard[V] {
+	if tb.shards == nil {
+		return nil
+	}
 	return &tb.shards[maphash.String(tb.seed, k)%memShards]
 }
 
 // get returns k's entry, or nil.
-func (tb *table[V]) get(k string) *V { return tb.shard(k).m[k] }
+func (tb *table[V]) get(k string) *V {
+	if sh := tb.shard(k); sh != nil {
+		return sh.m[k]
+	}
+	return nil
+}
 
 // getOrMake returns k's entry, made (zero) when it has none.
 func (tb *table[V]) getOrMake(k string) *V {
-	sh := tb.shard(k)
-	if v := sh.m[k]; v != nil {
+	if v := tb.get(k); v != nil {
 		return v
 	}
 	v := new(V)
-	sh.set(k, v)
+	tb.put(k, v)
 	return v
 }
 
 // put sets k's entry to v.
-func (tb *table[V]) put(k string, v *V) { tb.shard(k).set(k, v) }
+func (tb *table[V]) put(k string, v *V) {
+	if tb.shards == nil {
+		tb.shards = new([memShards]tableShard[V])
+	}
+	tb.shard(k).set(k, v)
+}
 
 // delete drops k's entry.
-func (tb *table[V]) delete(k string) { delete(tb.shard(k).m, k) }
+func (tb *table[V]) delete(k string) {
+	if sh := tb.shard(k); sh != nil {
+		delete(sh.m, k)
+	}
+}
 
 func (sh *tableShard[V]) set(k string, v *V) {
 	if sh.m == nil {
@@ -89,6 +106,9 @@ func (sh *tableShard[V]) set(k string, v *V) {
 // its map when it has shrunk to a quarter of its peak, and returns how
 // many entries it looked at.
 func (tb *table[V]) sweepShard(i int, t int64) int {
+	if tb.shards == nil {
+		return 0
+	}
 	sh := &tb.shards[i]
 	n := len(sh.m)
 	if n == 0 {

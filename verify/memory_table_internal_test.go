@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 // len is how many entries the table holds.
 func (tb *table[V]) len() int {
 	n := 0
+	if tb.shards == nil {
+		return 0
+	}
 	for i := range tb.shards {
 		n += len(tb.shards[i].m)
 	}
@@ -24,6 +28,9 @@ func (tb *table[V]) len() int {
 // largest is the size of the table's largest shard.
 func (tb *table[V]) largest() int {
 	n := 0
+	if tb.shards == nil {
+		return 0
+	}
 	for i := range tb.shards {
 		n = max(n, len(tb.shards[i].m))
 	}
@@ -185,6 +192,9 @@ func TestSweeperClockSetBack(t *testing.T) {
 // conversion counts and refs.
 func TestMemoryStoreEmptiesAfterExpiry(t *testing.T) {
 	m := NewMemoryStore()
+	for _, tb := range []any{m.recipients, m.ips, m.prefixes, m.convCountries, m.convPrefixes, m.refs.table} {
+		require.Zero(t, reflect.ValueOf(tb).Elem().FieldByName("shards").Pointer(), "an empty store holds no shards")
+	}
 	ctx := context.Background()
 	conv := ConversionRules{Window: time.Hour, MinCountrySends: 1 << 30, MinPrefixSends: 1 << 30}
 	now := time.Unix(0, tableEpoch)

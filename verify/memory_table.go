@@ -40,11 +40,12 @@ const sweepBudget = 1024
 type table[V any] struct {
 	seed   maphash.Seed
 	keep   func(*V) int64            // Unix ns of the Guard's clock after which v is not needed
-	shards *[memShards]tableShard[V] // nil until the first entry: an empty store stays small
+	shards *[memShards]tableShard[V] // nil while no shard has a map: an empty store stays small
+	maps   int                       // how many shards have a map
 }
 
 type tableShard[V any] struct {
-	m    map[string]*V // nil while empty
+	m    map[string]*V // nil until its first entry, and again once the sweeper finds it empty
 	peak int           // the most entries m held since it was made
 }
 
@@ -84,7 +85,13 @@ func (tb *table[V]) put(k string, v *V) {
 	if tb.shards == nil {
 		tb.shards = new([memShards]tableShard[V])
 	}
-	tb.shard(k).set(k, v)
+	sh := tb.shard(k)
+	if sh.m == nil {
+		sh.m = map[string]*V{}
+		tb.maps++
+	}
+	sh.m[k] = v
+	sh.peak = max(sh.peak, len(sh.m))
 }
 
 // delete drops k's entry.
@@ -94,27 +101,16 @@ func (tb *table[V]) delete(k string) {
 	}
 }
 
-func (sh *tableShard[V]) set(k string, v *V) {
-	if sh.m == nil {
-		sh.m = map[string]*V{}
-	}
-	sh.m[k] = v
-	sh.peak = max(sh.peak, len(sh.m))
-}
-
 // sweepShard drops shard i's entries that are not needed at t, rebuilds
-// its map when it has shrunk to a quarter of its peak, and returns how
-// many entries it looked at.
+// its map when it has shrunk to a quarter of its peak (drops it once
+// empty, and the shards with the last map), and returns how many entries
+// it looked at.
 func (tb *table[V]) sweepShard(i int, t int64) int {
-	if tb.shards == nil {
+	if tb.shards == nil || tb.shards[i].m == nil {
 		return 0
 	}
 	sh := &tb.shards[i]
 	n := len(sh.m)
-	if n == 0 {
-		sh.m, sh.peak = nil, 0
-		return 0
-	}
 	for k, v := range sh.m {
 		if tb.keep(v) <= t {
 			delete(sh.m, k)
@@ -123,6 +119,9 @@ func (tb *table[V]) sweepShard(i int, t int64) int {
 	switch live := len(sh.m); {
 	case live == 0:
 		sh.m, sh.peak = nil, 0
+		if tb.maps--; tb.maps == 0 {
+			tb.shards = nil
+		}
 	case live < sh.peak/4:
 		m := make(map[string]*V, live)
 		for k, v := range sh.m {

@@ -97,13 +97,17 @@ func TestSweeperBoundsEachCall(t *testing.T) {
 		now += int64(time.Millisecond)
 	}
 	assert.Zero(t, tb.len())
-	s.run(now + int64(2*sweepEvery)) // a call after a whole pass has been due
-	for s.next != 0 {
+	assert.Nil(t, tb.shards, "the last map dropped, and the shards with it")
+	assert.Zero(t, tb.maps)
+
+	// A map emptied by deletes goes when the sweeper comes by.
+	tb.getOrMake("a").keep = now + int64(time.Hour)
+	require.NotNil(t, tb.shards)
+	tb.delete("a")
+	for range memShards/sweepBudget + 2 {
 		s.run(now + int64(2*sweepEvery))
 	}
-	for i := range tb.shards {
-		require.Nil(t, tb.shards[i].m, "shard %d", i)
-	}
+	assert.Nil(t, tb.shards)
 }
 
 // With calls a second apart by the Guard's clock, the sweeper looks at
@@ -192,9 +196,12 @@ func TestSweeperClockSetBack(t *testing.T) {
 // conversion counts and refs.
 func TestMemoryStoreEmptiesAfterExpiry(t *testing.T) {
 	m := NewMemoryStore()
-	for _, tb := range []any{m.recipients, m.ips, m.prefixes, m.convCountries, m.convPrefixes, m.refs.table} {
-		require.Zero(t, reflect.ValueOf(tb).Elem().FieldByName("shards").Pointer(), "an empty store holds no shards")
+	noShards := func(msg string) {
+		for _, tb := range []any{m.recipients, m.ips, m.prefixes, m.convCountries, m.convPrefixes, m.refs.table} {
+			require.Zero(t, reflect.ValueOf(tb).Elem().FieldByName("shards").Pointer(), msg)
+		}
 	}
+	noShards("an empty store holds no shards")
 	ctx := context.Background()
 	conv := ConversionRules{Window: time.Hour, MinCountrySends: 1 << 30, MinPrefixSends: 1 << 30}
 	now := time.Unix(0, tableEpoch)
@@ -238,4 +245,5 @@ func TestMemoryStoreEmptiesAfterExpiry(t *testing.T) {
 	for name, tb := range tables {
 		assert.Zero(t, tb.len(), name)
 	}
+	noShards("back to an empty store")
 }

@@ -72,20 +72,28 @@ func (tb *table[V]) get(k string) *V {
 
 // getOrMake returns k's entry, made (zero) when it has none.
 func (tb *table[V]) getOrMake(k string) *V {
-	if v := tb.get(k); v != nil {
-		return v
+	sh := tb.shardToSet(k)
+	v := sh.m[k]
+	if v == nil {
+		v = new(V)
+		tb.set(sh, k, v)
 	}
-	v := new(V)
-	tb.put(k, v)
 	return v
 }
 
 // put sets k's entry to v.
-func (tb *table[V]) put(k string, v *V) {
+func (tb *table[V]) put(k string, v *V) { tb.set(tb.shardToSet(k), k, v) }
+
+// shardToSet returns k's shard, making the shards when there are none.
+func (tb *table[V]) shardToSet(k string) *tableShard[V] {
 	if tb.shards == nil {
 		tb.shards = new([memShards]tableShard[V])
 	}
-	sh := tb.shard(k)
+	return tb.shard(k)
+}
+
+// set sets k's entry in its shard sh to v.
+func (tb *table[V]) set(sh *tableShard[V], k string, v *V) {
 	if sh.m == nil {
 		sh.m = map[string]*V{}
 		tb.maps++

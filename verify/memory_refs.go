@@ -15,6 +15,7 @@ func (m *MemoryStore) SaveRef(ctx context.Context, now time.Time, ref string, r 
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweeper.run(t)
 	m.refs.put(t, ref, r, ttl)
 	return nil
 }
@@ -27,6 +28,7 @@ func (m *MemoryStore) LoadRef(ctx context.Context, now time.Time, ref string) (R
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweeper.run(t)
 	rec, ok := m.refs.get(t, ref)
 	if !ok {
 		return RefRecord{}, otpkit.ErrNotFound
@@ -53,6 +55,7 @@ func (m *MemoryStore) ClaimRef(ctx context.Context, now time.Time, ref string, r
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweeper.run(t)
 	if held, ok := m.refs.get(t, ref); ok {
 		return held, false, nil
 	}
@@ -69,14 +72,14 @@ func (m *MemoryStore) ReserveCheck(ctx context.Context, now time.Time, ref strin
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweep(t)
+	m.sweeper.run(t)
 	e, ok := m.refs.entry(t, ref)
 	if !ok {
 		return RefRecord{}, otpkit.ErrNotFound
 	}
 	var r *memRecipient
 	if e.v.Recipient != "" {
-		r = m.recipients[e.v.Recipient]
+		r = m.recipients.get(e.v.Recipient)
 		if r != nil {
 			if err := r.budget(t, c.Failures); err != nil {
 				return e.v, err
@@ -88,8 +91,7 @@ func (m *MemoryStore) ReserveCheck(ctx context.Context, now time.Time, ref strin
 	}
 	e.v.Attempts++
 	if r == nil && e.v.Recipient != "" && c.Failures.Count > 0 {
-		r = m.recipientFor(e.v.Recipient)
-		m.grew()
+		r = m.recipients.getOrMake(e.v.Recipient)
 	}
 	if r != nil {
 		r.fail(t, c.Failures)
@@ -106,17 +108,17 @@ func (m *MemoryStore) SettleCheck(ctx context.Context, reserved time.Time, ref s
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if outcome != SettleLocked && rec.Recipient != "" {
-		if r := m.recipients[rec.Recipient]; r != nil {
+		if r := m.recipients.get(rec.Recipient); r != nil {
 			r.failures = r.failures.remove(t)
 		}
 	}
 	switch outcome {
 	case SettleUndo:
-		if e, ok := m.refs.entries[ref]; ok && e.v.Attempts > 0 {
+		if e := m.refs.table.get(ref); e != nil && e.v.Attempts > 0 {
 			e.v.Attempts--
 		}
 	case SettleLocked:
-		if e, ok := m.refs.entries[ref]; ok {
+		if e := m.refs.table.get(ref); e != nil {
 			e.v.Attempts = max(e.v.Attempts, c.MaxAttempts)
 		}
 	case SettleVerified:

@@ -10,29 +10,26 @@ import (
 	"github.com/otpkit/otpkit/internal/memdedup"
 )
 
-// sweepEvery is how often (by the Guard's clock) a MemoryStore drops the
-// state no rule needs any more.
-const sweepEvery = time.Minute
-
 // MemoryStore is a Store for one process (the default of a Guard without
-// Redis). It keeps only MACs of codes and prunes expired state once a
-// minute of the Guard's clock, so memory stays flat. It also implements the
-// webhook deduplication of otpkit (Claim, Done, Release), by the real clock.
+// Redis). It keeps only MACs of codes and drops expired state as the
+// Guard's clock moves, a little on each call (never all of it at once: no
+// call waits for a sweep of the whole store), so memory stays flat. It also
+// implements the webhook deduplication of otpkit (Claim, Done, Release), by
+// the real clock.
 //
 // Guards sharing a MemoryStore should share a clock: the store prunes by the
 // times it is given. The zero value is not usable; call NewMemoryStore.
 type MemoryStore struct {
 	mu         sync.Mutex
-	recipients map[string]*memRecipient
-	ips        map[string]*memCounter
-	prefixes   map[string]*memCounter
+	recipients *table[memRecipient]
+	ips        *table[memCounter]
+	prefixes   *table[memCounter]
 	// The conversion guard's counts per country and per prefix.
-	convCountries map[string]*convCounter
-	convPrefixes  map[string]*convCounter
-	peak          int                 // largest size of the maps since they were last rebuilt
-	nextSweep     int64               // Unix ns of the Guard's clock
-	hooks         *memdedup.Deduper   // webhook events, under their own lock
+	convCountries *table[convCounter]
+	convPrefixes  *table[convCounter]
 	refs          expiring[RefRecord] // the Service's refs
+	sweeper       sweeper             // drops what the tables above no longer need
+	hooks         *memdedup.Deduper   // webhook events, under their own lock
 }
 
 // memRecipient is a recipient's state.
@@ -57,14 +54,19 @@ type memCounter struct {
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{
-		recipients:    map[string]*memRecipient{},
-		ips:           map[string]*memCounter{},
-		prefixes:      map[string]*memCounter{},
-		convCountries: map[string]*convCounter{},
-		convPrefixes:  map[string]*convCounter{},
+	counterKeep := func(c *memCounter) int64 { return c.keep }
+	convKeep := func(c *convCounter) int64 { return c.keep }
+	m := &MemoryStore{
+		recipients:    newTable(func(r *memRecipient) int64 { return r.keep }),
+		ips:           newTable(counterKeep),
+		prefixes:      newTable(counterKeep),
+		convCountries: newTable(convKeep),
+		convPrefixes:  newTable(convKeep),
+		refs:          newExpiring[RefRecord](),
 		hooks:         memdedup.New(time.Now),
 	}
+	m.sweeper.tables = []sweepable{m.recipients, m.ips, m.prefixes, m.convCountries, m.convPrefixes, m.refs.table}
+	return m
 }
 
 // Shared reports false: a MemoryStore lives in one process, so a Guard may
@@ -82,8 +84,8 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweep(t)
-	r := m.recipients[s.Recipient]
+	m.sweeper.run(t)
+	r := m.recipients.get(s.Recipient)
 	var lim limited
 	var sends, failures, ipSends, pxSends window
 	if r != nil {
@@ -99,7 +101,7 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 			lim.consider(RuleRecipientSends, sends.allowedAt(t, s.RecipientSends), t)
 		}
 	}
-	ipc, pxc := m.ips[s.IP], m.prefixes[s.Prefix]
+	ipc, pxc := m.ips.get(s.IP), m.prefixes.get(s.Prefix)
 	if s.IP != "" && s.IPSends.Count > 0 && ipc != nil {
 		ipSends = ipc.sends.prune(t, s.IPSends.Per)
 		lim.consider(RuleIPSends, ipSends.allowedAt(t, s.IPSends), t)
@@ -112,10 +114,10 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 	var country, prefix *convCounter // looked up once: judged now, counted below
 	if conv.on() {
 		if s.Country != "" && conv.MinCountrySends > 0 {
-			country = m.convCountries[s.Country]
+			country = m.convCountries.get(s.Country)
 		}
 		if s.Prefix != "" && conv.MinPrefixSends > 0 {
-			prefix = m.convPrefixes[s.Prefix]
+			prefix = m.convPrefixes.get(s.Prefix)
 		}
 		at := max(country.judge(t, conv, conv.MinCountrySends), prefix.judge(t, conv, conv.MinPrefixSends))
 		switch {
@@ -132,20 +134,19 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 	if conv.on() {
 		if s.Country != "" && conv.MinCountrySends > 0 {
 			if country == nil {
-				country = convFor(m.convCountries, s.Country)
+				country = m.convCountries.getOrMake(s.Country)
 			}
 			country.slot(t, conv).sends++
 		}
 		if s.Prefix != "" && conv.MinPrefixSends > 0 {
 			if prefix == nil {
-				prefix = convFor(m.convPrefixes, s.Prefix)
+				prefix = m.convPrefixes.getOrMake(s.Prefix)
 			}
 			prefix.slot(t, conv).sends++
 		}
 	}
 	if r == nil {
-		r = &memRecipient{}
-		m.recipients[s.Recipient] = r
+		r = m.recipients.getOrMake(s.Recipient)
 	}
 	r.failures = failures
 	if r.sent {
@@ -158,12 +159,17 @@ func (m *MemoryStore) AllowSend(ctx context.Context, now time.Time, s SendRules)
 		r.extend(t + int64(s.RecipientSends.Per))
 	}
 	if s.IP != "" && s.IPSends.Count > 0 {
-		m.ips[s.IP] = &memCounter{sends: ipSends.add(t, s.IPSends.Count), keep: t + int64(s.IPSends.Per)}
+		if ipc == nil {
+			ipc = m.ips.getOrMake(s.IP)
+		}
+		ipc.sends, ipc.keep = ipSends.add(t, s.IPSends.Count), max(ipc.keep, t+int64(s.IPSends.Per))
 	}
 	if s.Prefix != "" && s.PrefixSends.Count > 0 {
-		m.prefixes[s.Prefix] = &memCounter{sends: pxSends.add(t, s.PrefixSends.Count), keep: t + int64(s.PrefixSends.Per)}
+		if pxc == nil {
+			pxc = m.prefixes.getOrMake(s.Prefix)
+		}
+		pxc.sends, pxc.keep = pxSends.add(t, s.PrefixSends.Count), max(pxc.keep, t+int64(s.PrefixSends.Per))
 	}
-	m.grew()
 	if monitored {
 		return &MonitoredRefusal{Rule: RuleConversion}
 	}
@@ -178,20 +184,20 @@ func (m *MemoryStore) RefundSend(ctx context.Context, at time.Time, s SendRules)
 	t := at.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if r := m.recipients[s.Recipient]; r != nil {
+	if r := m.recipients.get(s.Recipient); r != nil {
 		r.sends = r.sends.remove(t)
 		if r.sent && r.lastSend == t {
 			r.lastSend, r.sent, r.prevSend = r.prevSend, r.prevSend != 0, 0
 		}
 	}
-	if c := m.ips[s.IP]; c != nil && s.IP != "" {
+	if c := m.ips.get(s.IP); c != nil && s.IP != "" {
 		c.sends = c.sends.remove(t)
 	}
-	if c := m.prefixes[s.Prefix]; c != nil && s.Prefix != "" {
+	if c := m.prefixes.get(s.Prefix); c != nil && s.Prefix != "" {
 		c.sends = c.sends.remove(t)
 	}
 	if s.Conversion.on() {
-		for _, c := range []*convCounter{m.convCountries[s.Country], m.convPrefixes[s.Prefix]} {
+		for _, c := range [...]*convCounter{m.convCountries.get(s.Country), m.convPrefixes.get(s.Prefix)} {
 			if c == nil {
 				continue
 			}
@@ -209,21 +215,11 @@ func (m *MemoryStore) converted(t int64, country, prefix string, conv Conversion
 		return
 	}
 	if country != "" && conv.MinCountrySends > 0 {
-		convFor(m.convCountries, country).slot(t, conv).verified++
+		m.convCountries.getOrMake(country).slot(t, conv).verified++
 	}
 	if prefix != "" && conv.MinPrefixSends > 0 {
-		convFor(m.convPrefixes, prefix).slot(t, conv).verified++
+		m.convPrefixes.getOrMake(prefix).slot(t, conv).verified++
 	}
-}
-
-// convFor returns k's counter in counters, made when it has none.
-func convFor(counters map[string]*convCounter, k string) *convCounter {
-	c := counters[k]
-	if c == nil {
-		c = &convCounter{}
-		counters[k] = c
-	}
-	return c
 }
 
 // Issue implements Store.
@@ -234,12 +230,11 @@ func (m *MemoryStore) Issue(ctx context.Context, now time.Time, recipient string
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweep(t)
-	r := m.recipientFor(recipient)
+	m.sweeper.run(t)
+	r := m.recipients.getOrMake(recipient)
 	copy(r.mac[:], mac)
 	r.hasCode, r.attempts, r.expires = true, 0, t+int64(ttl)
 	r.extend(r.expires)
-	m.grew()
 	return nil
 }
 
@@ -251,8 +246,8 @@ func (m *MemoryStore) Check(ctx context.Context, now time.Time, recipient string
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweep(t)
-	r := m.recipients[recipient]
+	m.sweeper.run(t)
+	r := m.recipients.get(recipient)
 	if r == nil {
 		return otpkit.ErrNotFound
 	}
@@ -287,8 +282,8 @@ func (m *MemoryStore) AllowCheck(ctx context.Context, now time.Time, recipient s
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweep(t)
-	if r := m.recipients[recipient]; r != nil {
+	m.sweeper.run(t)
+	if r := m.recipients.get(recipient); r != nil {
 		return r.budget(t, failures)
 	}
 	return nil
@@ -305,13 +300,12 @@ func (m *MemoryStore) RecordFailure(ctx context.Context, now time.Time, recipien
 	t := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweep(t)
-	r := m.recipientFor(recipient)
+	m.sweeper.run(t)
+	r := m.recipients.getOrMake(recipient)
 	if err := r.budget(t, failures); err != nil {
 		return err
 	}
 	r.fail(t, failures)
-	m.grew()
 	return nil
 }
 
@@ -322,7 +316,7 @@ func (m *MemoryStore) Unlock(ctx context.Context, recipient string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if r := m.recipients[recipient]; r != nil {
+	if r := m.recipients.get(recipient); r != nil {
 		r.failures = nil
 	}
 	return nil
@@ -353,70 +347,4 @@ func (r *memRecipient) extend(t int64) {
 	if t > r.keep {
 		r.keep = t
 	}
-}
-
-// grew notes the maps' size for sweep's rebuild.
-func (m *MemoryStore) grew() {
-	if n := len(m.recipients) + len(m.ips) + len(m.prefixes); n > m.peak {
-		m.peak = n
-	}
-}
-
-// sweep drops, once a minute of the Guard's clock, every entry no rule
-// needs at t. Go maps keep their buckets after deletes, so when the maps
-// have shrunk to a quarter of their peak they are copied into new ones: the
-// memory follows the live state, not the largest it ever was.
-func (m *MemoryStore) sweep(t int64) {
-	if t < m.nextSweep {
-		return
-	}
-	m.nextSweep = t + int64(sweepEvery)
-	for k, r := range m.recipients {
-		if r.keep <= t {
-			delete(m.recipients, k)
-		}
-	}
-	for k, c := range m.ips {
-		if c.keep <= t {
-			delete(m.ips, k)
-		}
-	}
-	for k, c := range m.prefixes {
-		if c.keep <= t {
-			delete(m.prefixes, k)
-		}
-	}
-	for _, counters := range []map[string]*convCounter{m.convCountries, m.convPrefixes} {
-		for k, c := range counters {
-			if c.keep <= t {
-				delete(counters, k)
-			}
-		}
-	}
-	if n := len(m.recipients) + len(m.ips) + len(m.prefixes); n < m.peak/4 {
-		m.recipients = copyMap(m.recipients)
-		m.ips = copyMap(m.ips)
-		m.prefixes = copyMap(m.prefixes)
-		m.peak = n
-	}
-}
-
-// copyMap returns a new map with src's entries.
-func copyMap[V any](src map[string]V) map[string]V {
-	dst := make(map[string]V, len(src))
-	for k, v := range src {
-		dst[k] = v
-	}
-	return dst
-}
-
-// recipientFor returns recipient's state, made empty when it has none yet.
-// m.mu must be held.
-func (m *MemoryStore) recipientFor(recipient string) *memRecipient {
-	r := m.recipients[recipient]
-	if r == nil {
-		r = &memRecipient{}
-		m.recipients[recipient] = r
-	}
-	return r
 }

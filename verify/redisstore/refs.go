@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -35,7 +36,7 @@ const (
 
 // refValue is r, kept until expires, as a ref's value.
 func refValue(r verify.RefRecord, expires time.Time) ([]byte, error) {
-	if len(r.Recipient) > 0xffff || r.Attempts < 0 || r.Attempts > 0xffffffff {
+	if len(r.Recipient) > math.MaxUint16 || r.Attempts < 0 || uint64(r.Attempts) > math.MaxUint32 {
 		return nil, errors.New("redisstore: a ref record too big to keep")
 	}
 	ms, ns := splitTime(expires)

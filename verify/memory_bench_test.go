@@ -217,8 +217,10 @@ func anchorKey(kind byte, i int) string {
 // anchorFacts calls put with the facts fillScale leaves for recipient i at
 // t: its key, its IP's and its prefix's, and what each holds.
 func anchorFacts(i int, t int64, put func(r, ip, px string, rec anchorRecipient, conv anchorConv)) {
-	rec := anchorRecipient{expires: t + int64(10*time.Minute), lastSend: t, hasCode: true, sent: true,
-		sends: []int64{t}}
+	// No send before, no wrong code yet: those facts are kept, and empty,
+	// as in the store.
+	rec := anchorRecipient{expires: t + int64(10*time.Minute), lastSend: t, prevSend: 0, attempts: 0,
+		hasCode: true, sent: true, sends: []int64{t}, failures: nil}
 	rec.mac[0] = byte(i)
 	var conv anchorConv
 	idx := t / int64(5*time.Minute) // an hour in 12 buckets

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -114,4 +115,19 @@ func TestCredentialShapes(t *testing.T) {
 	assert.True(t, BasicUser("user-1"))
 	assert.False(t, BasicUser("a:b"))
 	assert.False(t, BasicUser(""))
+}
+
+// e164Pattern is the rule E164 implements by hand.
+var e164Pattern = regexp.MustCompile(`^\+[1-9]\d{6,14}$`)
+
+func FuzzE164MatchesItsPattern(f *testing.F) {
+	for _, s := range []string{"+4917012345678", "+1234567", "+123456", "+0123456789", "+1234567890123456",
+		"+123456789012345", "4917012345678", "+49 170", "+４９１７０１２３４５６７", "", "+", "++1234567"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := E164(s), e164Pattern.MatchString(s); got != want {
+			t.Fatalf("E164(%q) = %v, the pattern says %v", s, got, want)
+		}
+	})
 }

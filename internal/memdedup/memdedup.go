@@ -38,8 +38,9 @@ const Max = 1 << 20
 // Deduper interface), safe for concurrent use. Ids and holders are kept as
 // Key makes them. Every entry expires (a claim after its lease, a handled
 // id after its keep); expired entries are dropped from the front of a heap
-// ordered by expiry on every call, so memory follows the live entries and
-// pruning costs O(log n) per entry, never a scan.
+// ordered by expiry, a bounded number on every call, so memory follows the
+// live entries, pruning costs O(log n) per entry, never a scan, and no call
+// waits for more than pruneBatch of them.
 type Deduper struct {
 	now func() time.Time
 
@@ -113,10 +114,16 @@ func (m *Deduper) setLocked(id string, e dedupEntry) {
 	}
 }
 
-// pruneLocked drops every entry that expired by now. A heap item whose id
-// was released or set again later is stale and only popped.
+// pruneBatch is the most expired heap items one call drops: when a million
+// ids expire together, each call does a bounded share of the work instead
+// of one call waiting for all of it (an expired entry still in the map
+// answers as an absent one: Claim compares its time).
+const pruneBatch = 1024
+
+// pruneLocked drops up to pruneBatch entries that expired by now. A heap
+// item whose id was released or set again later is stale and only popped.
 func (m *Deduper) pruneLocked(now time.Time) {
-	for m.expiry.Len() > 0 && !m.expiry[0].until.After(now) {
+	for n := 0; n < pruneBatch && m.expiry.Len() > 0 && !m.expiry[0].until.After(now); n++ {
 		m.dropLocked(heap.Pop(&m.expiry).(dedupItem))
 	}
 	// Give back what a burst grew: Go maps never shrink by themselves.

@@ -64,9 +64,15 @@ func TestDeduperIsPruned(t *testing.T) {
 	}
 	entries, _ := d.Len()
 	assert.Equal(t, 2500, entries, "released ids are gone at once")
+	_, before := d.Len()
 	now = now.Add(2 * time.Hour)
 	_, _ = d.Claim(ctx, "last", "h", time.Minute)
-	entries, items := d.Len()
+	_, items := d.Len()
+	assert.Equal(t, before+1-pruneBatch, items, "one call drops a bounded share of what expired")
+	for range before / pruneBatch {
+		_, _ = d.Claim(ctx, "last", "h", time.Minute)
+	}
+	entries, items = d.Len()
 	assert.Equal(t, 1, entries, "expired ids are dropped")
 	assert.Equal(t, 1, items, "and their heap items too")
 }

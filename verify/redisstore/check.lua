@@ -10,7 +10,7 @@
 -- '4 failures at_ms at_ns' failure budget spent until then.
 -- The MACs are compared with Lua's ==: it is not constant-time, but they
 -- are keyed MACs, so timing reveals nothing about the code.
---[[uses: now wkeep wadd rload rsave]]
+--[[uses: now wkeep wnext wadd rload rsave]]
 -- One read: the operation's key, the record, and the counters (which a
 -- verified code needs: reading them costs a wrong code less than a
 -- second call costs a right one).
@@ -23,11 +23,8 @@ local k, code, ems, ens, a, lms, lns, pms, pns, f, s = rload(v[2])
 -- The failure budget first: the entries still in the window at now.
 if fcount > 0 then
   f = wkeep(f, fper)
-  local n = #f / 9
-  if n >= fcount then
-    local ms, ns = struct.unpack('>i6I3', f, (n - fcount) * 9 + 1)
-    return string.format('4 failures %.0f %d', ms + fper, ns)
-  end
+  local ms, ns = wnext(f, fcount, fper)
+  if ms then return string.format('4 failures %.0f %d', ms, ns) end
 end
 
 if not code or ems < nms or (ems == nms and ens <= nns) then return '3' end
@@ -37,19 +34,11 @@ if code == mac then
   -- A verified code counts in the conversion guard, in the bucket of now
   -- (a send prunes the buckets that left the window, and their sums).
   if #KEYS > 2 then
-    --[[uses: pload psave cbump ckeep csave]]
+    --[[uses: pload psave cbump ckeep csave cverified]]
     local roles, bucket = ARGV[8], tonumber(ARGV[7])
     local idx = math.floor(nms / bucket)
     for i = 1, #roles do
-      local key, val = KEYS[i + 1], v[i + 2]
-      if string.sub(roles, i, i) == 'c' then
-        csave(key, cbump(val, idx, 0, 1), ckeep(val or '', bucket), bucket)
-      else
-        local pk, l, c = pload(val)
-        c = cbump(c, idx, 0, 1)
-        local keep = ckeep(c, bucket)
-        psave(key, keep > pk, math.max(pk, keep), l, c)
-      end
+      cverified(string.sub(roles, i, i), KEYS[i + 1], v[i + 2], idx, bucket)
     end
   end
   redis.call('SET', opkey, '0', 'PX', optl)

@@ -241,3 +241,18 @@ local function csave(key, c, before, bucket)
     redis.call('SET', key, c, 'KEEPTTL')
   end
 end
+
+--- cverified
+-- cverified counts a verified code in bucket idx of a conversion counter:
+-- a country's counter (role 'c') or a prefix's record (role 'q'), whose
+-- value val the script read.
+local function cverified(role, key, val, idx, bucket)
+  if role == 'c' then
+    csave(key, cbump(val, idx, 0, 1), ckeep(val or '', bucket), bucket)
+    return
+  end
+  local pk, l, c = pload(val)
+  c = cbump(c, idx, 0, 1)
+  local keep = ckeep(c, bucket)
+  psave(key, keep > pk, math.max(pk, keep), l, c)
+end

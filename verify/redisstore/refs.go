@@ -178,7 +178,7 @@ func (s *Store) LoadRef(ctx context.Context, now time.Time, ref string) (verify.
 // DeleteRef implements verify.RefStore: one DEL (in a script, so that
 // WithReplicas can wait for it).
 func (s *Store) DeleteRef(ctx context.Context, ref string) error {
-	return s.decide(ctx, deleteScript, []string{s.refKey(ref)}).Err()
+	return s.run(ctx, deleteScript, []string{s.refKey(ref)}).Err() // a DEL twice is one: no operation id
 }
 
 // ClaimRef implements verify.RefStore: one script, one round trip.
@@ -202,5 +202,5 @@ func (s *Store) ClaimRef(ctx context.Context, now time.Time, ref string, r verif
 		held, _, err := parseRef(ans[1:])
 		return held, false, err
 	}
-	return verify.RefRecord{}, false, fmt.Errorf("redisstore: unexpected answer of the claim script: %q", ans)
+	return verify.RefRecord{}, false, errors.New("redisstore: unexpected answer of the claim script") // its record is not for an error text
 }

@@ -41,7 +41,7 @@ func (s *Store) ReserveCheck(ctx context.Context, now time.Time, ref string, c v
 	case 3:
 		return verify.RefRecord{}, otpkit.ErrNotFound
 	default:
-		return verify.RefRecord{}, fmt.Errorf("redisstore: unexpected answer of the reserve script: %v", res)
+		return verify.RefRecord{}, errors.New("redisstore: unexpected answer of the reserve script") // its record is not for an error text
 	}
 	if err != nil || answer != nil || s.oneServer || rec.Recipient == "" || c.Failures.Count <= 0 {
 		if err != nil {

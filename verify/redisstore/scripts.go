@@ -160,8 +160,11 @@ func (s *Store) afterError(ctx context.Context, err error) {
 	if !ok {
 		return
 	}
+	// Redis's own answers need no new map, but for those that say the map
+	// is stale: MOVED and ASK reach this code through WithReplicas's
+	// pipeline to one node, which does not follow them.
 	var reply redis.Error
-	if errors.As(err, &reply) && !strings.HasPrefix(err.Error(), "CLUSTERDOWN") && !strings.HasPrefix(err.Error(), "TRYAGAIN") {
+	if errors.As(err, &reply) && !hasAnyPrefix(err.Error(), "CLUSTERDOWN", "TRYAGAIN", "MOVED", "ASK") {
 		return
 	}
 	cc.ReloadState(ctx)
@@ -265,3 +268,13 @@ func nowArgs(t time.Time) (ms, ns string) {
 
 // millis is d in whole milliseconds, as the scripts count durations.
 func millis(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+
+// hasAnyPrefix reports whether s starts with one of prefixes.
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}

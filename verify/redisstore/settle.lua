@@ -10,7 +10,7 @@
 -- verified and gone delete the ref, undo gives its attempt back, locked
 -- makes its attempts used up; every outcome but locked takes the failure
 -- reserved at that time back. Returns '0'.
---[[uses: now wremove rload rsave pload psave cbump ckeep csave]]
+--[[uses: now wremove rload rsave pload psave cbump ckeep csave cverified]]
 local outcome, roles = ARGV[3], ARGV[4]
 local max, bucket = tonumber(ARGV[5]), tonumber(ARGV[6])
 local n = #roles
@@ -35,14 +35,7 @@ for k = 1, n do
       if kept ~= f then rsave(key, false, k, code, ems, ens, a, lms, lns, pms, pns, kept, s) end
     end
   elseif outcome == 'verified' then
-    if role == 'c' then
-      csave(key, cbump(val, idx, 0, 1), ckeep(val or '', bucket), bucket)
-    else
-      local pk, l, c = pload(val)
-      c = cbump(c, idx, 0, 1)
-      local keep = ckeep(c, bucket)
-      psave(key, keep > pk, math.max(pk, keep), l, c)
-    end
+    cverified(role, key, val, idx, bucket)
   end
 end
 redis.call('SET', opkey, '0', 'PX', optl)

@@ -325,8 +325,11 @@ func redactURL(s string) string {
 // where net/http's HTTP/1 transport asks for it, after finding a kept-alive
 // connection dead with nothing of the request written; it cannot replay a
 // write over HTTP/2 (which Go's HTTP/2 client would after a reset stream).
-// Keep its idle timeout below your load balancer's (see
-// DefaultIdleConnTimeout). nil is an error.
+// The resend is offered only for hosts this Client has seen answer over
+// HTTP/1, so on a transport shared with other code the first write to a
+// host can fail as unavailable where a resend would have helped. Keep its
+// idle timeout below your load balancer's (see DefaultIdleConnTimeout).
+// nil is an error.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {

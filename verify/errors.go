@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -133,10 +134,13 @@ func (e *storeError) Error() string { return e.msg + ": " + e.err.Error() }
 
 func (e *storeError) Unwrap() []error { return []error{ErrStore, e.err} }
 
-// storeFailed marks an error of the store as such (nil stays nil).
+// storeFailed marks an error of the store as such (nil stays nil). A
+// cancelled context is the caller's doing, not the store's, and stays as
+// it is, so that a client who went away raises no store alert; a deadline
+// that passed while the store did not answer is a store timeout.
 func storeFailed(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
 	}
 	if errors.Is(err, ErrStore) {
 		return err

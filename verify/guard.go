@@ -170,7 +170,10 @@ func (g *Guard) allowSend(ctx context.Context, recipient, ip string) (sendTicket
 	if g.limits.safeListed(recipient) {
 		// No send limit for a safe-listed number; the failure budget
 		// holds (AllowSend refuses a spent one).
-		return sendTicket{at: now, rules: s}, g.answer(g.store.AllowSend(ctx, now, s))
+		if err := g.answer(g.store.AllowSend(ctx, now, s)); err != nil {
+			return sendTicket{}, err
+		}
+		return sendTicket{at: now, rules: s}, nil
 	}
 	s.RecipientSends = storeRate(g.limits.RecipientSends)
 	s.IPSends = storeRate(g.limits.IPSends)

@@ -52,6 +52,9 @@ type providerSent struct {
 	// saved: the provider saved the ref itself, before its request
 	// (LOX24), also when it then returns an error.
 	saved bool
+	// unsent: the error came before the provider's request left (LOX24's
+	// store steps): nothing went out.
+	unsent bool
 }
 
 // checkAnswer is a provider's check in the Service's vocabulary.
@@ -298,10 +301,10 @@ func (p *lox24Provider) send(ctx context.Context, s *Service, o outgoing) (provi
 	subject := s.guard.pseudonym(pseudoRecipient, to)
 	code, err := s.guard.issue(ctx, subject)
 	if err != nil {
-		return providerSent{}, err // a store failure: no failover, the Guard fails closed
+		return providerSent{unsent: true}, err // a store failure: no failover, the Guard fails closed
 	}
 	if err := s.saveLOX24Ref(ctx, subject, o, len(code)); err != nil {
-		return providerSent{}, err
+		return providerSent{unsent: true}, err
 	}
 	ps := providerSent{lifetime: s.guard.limits.CodeTTL, codeLength: len(code), subject: subject, saved: true}
 	vc, err := p.c.CreateVerifyCode(ctx, &otpkit.CreateVerifyCodeRequest{

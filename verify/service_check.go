@@ -141,6 +141,12 @@ func (s *Service) settle(ctx context.Context, reserved time.Time, ref string, re
 	// The settlement runs even when ctx is done: the provider answered (or
 	// failed), and the reservation must follow what it said.
 	serr := s.guard.store.SettleCheck(context.WithoutCancel(ctx), reserved, ref, rec, outcome, c)
+	if outcome != SettleUndo {
+		// The answer stands whatever the store said (the provider
+		// answered); a settlement it could not make is reported. It leaves
+		// the rules stricter: a failure not given back, a ref not deleted.
+		s.observeStore(ctx, OpCheck, storeFailed(serr))
+	}
 	switch outcome {
 	case SettleVerified:
 		// Verified at the provider, which never verifies it again: the

@@ -62,7 +62,8 @@ func (i idempotency) complete(ctx context.Context, sent *Sent) {
 	}
 	rec := RefRecord{Provider: sent.Provider, ID: sent.ProviderID, Channel: sent.Channel,
 		Fingerprint: i.fingerprint, Ref: sent.Ref, ExpiresAt: sent.ExpiresAt.UnixNano()}
-	_ = i.s.guard.store.SaveRef(context.WithoutCancel(ctx), now, i.key, rec, i.s.guard.limits.CodeTTL)
+	err = i.s.guard.store.SaveRef(context.WithoutCancel(ctx), now, i.key, rec, i.s.guard.limits.CodeTTL)
+	i.s.observeStore(ctx, OpSend, storeFailed(err))
 }
 
 // release frees the key of a Send that sent nothing, so that the client may

@@ -153,17 +153,15 @@ func (s *Service) sendFailed(ctx context.Context, t sendTicket, idem idempotency
 	p otpkit.Provider, ch otpkit.Channel, ref string, ps providerSent) error {
 	switch {
 	case ps.saved && errors.Is(err, otpkit.ErrUnavailable) && !errors.Is(err, otpkit.ErrNotSent):
-		maybe := &Sent{Ref: ref, Provider: p, Channel: ch, ExpiresAt: time.Now().Add(ps.lifetime)}
+		maybe := &Sent{Ref: ref, Provider: p, Channel: ch, ExpiresAt: s.expiresAt(ps.lifetime)}
 		idem.complete(ctx, maybe)
 		return &SendError{Failovers: failovers, Err: err, MaybeSent: maybe}
-	case errors.Is(err, otpkit.ErrNotSent) && ctx.Err() == nil:
+	case ps.unsent || errors.Is(err, otpkit.ErrNotSent) && ctx.Err() == nil:
 		// Refused before it left (invalid input the client caught, a
 		// store failure before LOX24's request): nothing went out here,
 		// and the providers before failed over.
 		idem.release(ctx)
-		if rerr := s.guard.refundSend(ctx, t); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
+		s.observeStore(ctx, OpSend, s.guard.refundSend(ctx, t))
 	}
 	if len(failovers) > 0 {
 		return &SendError{Failovers: failovers, Err: err}
@@ -202,13 +200,18 @@ func (s *Service) refTTL(lifetime time.Duration) time.Duration {
 	return min(s.guard.limits.CodeTTL, lifetime+refGrace)
 }
 
+// expiresAt is Sent.ExpiresAt of a code the provider keeps for lifetime:
+// the earlier of that and Limits.CodeTTL, by the real clock.
+func (s *Service) expiresAt(lifetime time.Duration) time.Time {
+	return time.Now().Add(min(lifetime, s.guard.limits.CodeTTL))
+}
+
 // keep saves the ref of a code a provider sent (unless the provider saved
 // it before its request, as LOX24 does). The code is out: a failure here is
 // returned, never failed over.
 func (s *Service) keep(ctx context.Context, p otpkit.Provider, o outgoing, ps providerSent) (*Sent, error) {
-	life := min(ps.lifetime, s.guard.limits.CodeTTL)
 	ref, ch := o.ref, o.ch
-	sent := &Sent{Ref: ref, Provider: p, Channel: ch, ExpiresAt: time.Now().Add(life), ProviderID: ps.id}
+	sent := &Sent{Ref: ref, Provider: p, Channel: ch, ExpiresAt: s.expiresAt(ps.lifetime), ProviderID: ps.id}
 	if ps.saved {
 		return sent, nil
 	}

@@ -1,24 +1,28 @@
 -- check: checks a code's MAC against the recipient's live code.
 -- KEYS[1]: the recipient's record; on one server then the conversion
 -- counters a verified code counts in, in the order of ARGV[8]'s roles (c
--- the country's counter, p the prefix's record); the operation's key
--- last (see once in scripts.go).
+-- the country's counter, p the prefix's record).
 -- ARGV: now_ms, now_ns, mac (16 bytes), max attempts, failure count,
--- per_ms (count 0: no budget), the conversion guard's bucket_ms, roles.
+-- per_ms (count 0: no budget), the conversion guard's bucket_ms, roles,
+-- the operation's id (see inRecord in scripts.go: the answer of a check
+-- that counted is kept in the record's operation log).
 -- Returns '0' verified (the code is used up), '1 left' wrong (attempts
 -- left), '2' locked (the attempts are used up), '3' no live code,
 -- '4 failures at_ms at_ns' failure budget spent until then.
 -- The MACs are compared with Lua's ==: it is not constant-time, but they
 -- are keyed MACs, so timing reveals nothing about the code.
---[[uses: now wkeep wnext wadd rload rsave]]
--- One read: the operation's key, the record, and the counters (which a
--- verified code needs: reading them costs a wrong code less than a
--- second call costs a right one).
-local v = redis.call('MGET', opkey, unpack(KEYS, 1, #KEYS - 1))
-if v[1] then return v[1] end
+--[[uses: now wkeep wnext wadd rload rsave ofind oadd olive]]
+-- One read: the record and the counters (which a verified code needs:
+-- reading them costs a wrong code less than a second call costs a right
+-- one).
+local v = redis.call('MGET', unpack(KEYS))
 local mac, max = ARGV[3], tonumber(ARGV[4])
 local fcount, fper = tonumber(ARGV[5]), tonumber(ARGV[6])
-local k, code, ems, ens, a, lms, lns, pms, pns, f, s = rload(v[2])
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s, o = rload(v[1])
+if o ~= '' then
+  local answered = ofind(o)
+  if answered then return answered end
+end
 
 -- The failure budget first: the entries still in the window at now.
 if fcount > 0 then
@@ -30,18 +34,18 @@ end
 if not code or ems < nms or (ems == nms and ens <= nns) then return '3' end
 if a >= max then return '2' end
 if code == mac then
-  rsave(KEYS[1], false, k, nil, 0, 0, 0, lms, lns, pms, pns, f, s)
+  local kept, extend = olive(k, false)
+  rsave(KEYS[1], extend, kept, nil, 0, 0, 0, lms, lns, pms, pns, f, s, oadd(o, '0'))
   -- A verified code counts in the conversion guard, in the bucket of now
   -- (a send prunes the buckets that left the window, and their sums).
-  if #KEYS > 2 then
+  if #KEYS > 1 then
     --[[uses: pload psave cbump ckeep csave cverified]]
     local roles, bucket = ARGV[8], tonumber(ARGV[7])
     local idx = math.floor(nms / bucket)
     for i = 1, #roles do
-      cverified(string.sub(roles, i, i), KEYS[i + 1], v[i + 2], idx, bucket)
+      cverified(string.sub(roles, i, i), KEYS[i + 1], v[i + 1], idx, bucket)
     end
   end
-  redis.call('SET', opkey, '0', 'PX', optl)
   return '0'
 end
 
@@ -53,8 +57,8 @@ if fcount > 0 then
   extend = nms + fper > k
   if extend then k = nms + fper + math.floor(fper / 4) end
 end
-rsave(KEYS[1], extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
 local answer = '2'
 if a < max then answer = '1 ' .. (max - a) end
-redis.call('SET', opkey, answer, 'PX', optl)
+k, extend = olive(k, extend)
+rsave(KEYS[1], extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s, oadd(o, answer))
 return answer

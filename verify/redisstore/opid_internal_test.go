@@ -24,12 +24,17 @@ import (
 // same check.lua with the same arguments, without the operation's key:
 // what a Check cost when a retry could count it twice.
 
-// plainCheckScript is check.lua without its operation's key: it reads the
-// record alone and keeps no answer.
-var plainCheckScript = redis.NewScript(strings.NewReplacer(
-	"redis.call('MGET', opkey, unpack(KEYS, 1, #KEYS - 1))", "{false, redis.call('GET', KEYS[1])}",
-	"redis.call('SET', opkey, '0', 'PX', optl)", "",
-	"redis.call('SET', opkey, answer, 'PX', optl)", "").Replace(compose(checkLua)))
+// plainCheckScript is check.lua without its operation id: it neither
+// looks for its answer in the record's operation log nor adds one there.
+var plainCheckScript = redis.NewScript(plainCheckLua)
+
+var plainCheckLua = strings.NewReplacer(
+	helpers["ofind"], "", helpers["oadd"], "", helpers["olive"], "",
+	"local answered = ofind(o)", "local answered = nil",
+	"local kept, extend = olive(k, false)", "local kept, extend = k, false",
+	"k, extend = olive(k, extend)\n", "",
+	", oadd(o, '0'))", ", o)",
+	", oadd(o, answer))", ", o)").Replace(compose(checkLua))
 
 // plainCheck is Store.Check on one server with the conversion guard off,
 // without the operation id: the same keys and arguments but the
@@ -48,6 +53,9 @@ var opRules = verify.CheckRules{MaxAttempts: 1 << 30, Failures: verify.Rate{Coun
 // Check but for the operation id (it answers the same on the same state),
 // so that what it measures is the operation id alone.
 func TestPlainCheckAnswersAsCheck(t *testing.T) {
+	for _, helper := range []string{"ofind", "oadd", "olive"} {
+		require.NotContains(t, plainCheckLua, helper+"(", "the plain check neither looks for an answer nor keeps one")
+	}
 	s := New(redis.NewClient(&redis.Options{Addr: redistest.Start(t)}))
 	t.Cleanup(func() { s.rdb.Close() })
 	ctx := context.Background()

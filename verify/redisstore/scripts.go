@@ -55,11 +55,11 @@ var (
 // (see once); Issue and AllowCheck count nothing a retry could count
 // twice, and need none.
 var (
-	sendScript       = once(compose(sendLua))
-	refundScript     = once(compose(refundLua))
+	sendScript       = inRecord(compose(sendLua))
+	refundScript     = inRecord(compose(refundLua))
 	issueScript      = redis.NewScript(compose(issueLua))
-	checkScript      = once(compose(checkLua))
-	failuresScript   = once(compose(failuresLua))
+	checkScript      = inRecord(compose(checkLua))
+	failuresScript   = inRecord(compose(failuresLua))
 	allowCheckScript = redis.NewScript(compose(allowCheckLua))
 	unlockScript     = redis.NewScript(compose(unlockLua))
 	releaseScript    = redis.NewScript(releaseLua)
@@ -128,10 +128,32 @@ var onceHead = "local opkey = KEYS[#KEYS]\n" +
 // keeps no answer: run again, it counts at most once.
 func once(body string) *redis.Script { return redis.NewScript(onceHead + body) }
 
+// inRecord makes a once script whose answer is kept in the operation log
+// of the recipient's record it decides on (lib.lua's ofind and oadd), not
+// under a key of its own: its last ARGV is the operation's id (opID). The
+// record is read and written by the decision anyway, so keeping the
+// answer there costs a few bytes of the same write; an operation's key
+// costs a key created with an expiry (about 2 µs of Redis's time, an
+// eighth of a Check's). send.lua and refund.lua, on a Cluster's key other
+// than the recipient's, take an operation's key as once scripts do (see
+// decideInRecord).
+func inRecord(body string) *redis.Script { return redis.NewScript("local opid = ARGV[#ARGV]\n" + body) }
+
 // decide runs a once script over keys with a new operation id: the same
 // id on every retry of this call, a new one on the next call.
 func (s *Store) decide(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
 	return s.run(ctx, script, append(keys, s.opKey(keys[0])), args...)
+}
+
+// decideInRecord runs an inRecord script over keys with a new operation
+// id (the same on every retry of this call), and with an operation's key
+// too unless the first key is a recipient's record (withRecord), where
+// the answer is kept.
+func (s *Store) decideInRecord(ctx context.Context, script *redis.Script, keys []string, withRecord bool, args ...any) *redis.Cmd {
+	if !withRecord {
+		keys = append(keys, s.opKey(keys[0]))
+	}
+	return s.run(ctx, script, keys, append(args, opID())...)
 }
 
 // run runs script over keys. With WithReplicas it waits for the replicas
@@ -233,6 +255,28 @@ var opNonce = func() string {
 
 // opSeq counts the operations of this process.
 var opSeq atomic.Uint64
+
+// opIDNonce starts every operation id an operation log keeps: 48 random
+// bits of this process.
+var opIDNonce = func() [6]byte {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return b
+}()
+
+// opID is a new operation's id as an operation log keeps it: 12 bytes,
+// the process's nonce and a 48-bit count. Two ids meet only on one
+// recipient within opTTL, so 48 random bits keep processes apart.
+func opID() string {
+	var b [12]byte
+	copy(b[:6], opIDNonce[:])
+	n := opSeq.Add(1)
+	for i := 11; i >= 6; i-- {
+		b[i] = byte(n)
+		n >>= 8
+	}
+	return string(b[:])
+}
 
 // opKey is a new operation's key in the slot of key (its hash tag).
 func (s *Store) opKey(key string) string {

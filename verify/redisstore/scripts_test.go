@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ func TestScriptsCarryOnlyTheHelpersTheyUse(t *testing.T) {
 	scripts := map[string]string{"send": sendLua, "refund": refundLua, "issue": issueLua, "check": checkLua,
 		"failures": failuresLua, "allowcheck": allowCheckLua, "unlock": unlockLua, "reserve": reserveLua,
 		"settle": settleLua, "claimref": claimRefLua}
-	assert.Len(t, helpers, 15, "lib.lua's helpers")
+	assert.Len(t, helpers, 18, "lib.lua's helpers")
 	for name, src := range scripts {
 		text := compose(src)
 		assert.NotContains(t, text, "--[[uses:", name)
@@ -38,4 +39,12 @@ func TestScriptsCarryOnlyTheHelpersTheyUse(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestScriptsKeepAnswersForOpTTL: lib.lua's optl, how long an operation
+// log keeps an answer, is opTTL, as an operation's key keeps one.
+func TestScriptsKeepAnswersForOpTTL(t *testing.T) {
+	want := "local optl = " + strconv.FormatInt(opTTL.Milliseconds(), 10) + "\n"
+	assert.Contains(t, helpers["now"], want)
+	assert.Contains(t, onceHead, "local optl = '"+strconv.FormatInt(opTTL.Milliseconds(), 10)+"'\n")
 }

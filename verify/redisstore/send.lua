@@ -1,18 +1,22 @@
 -- send: the send rules of one AllowSend over the keys given, atomically.
--- KEYS: in the order of ARGV[4]'s roles: r (recipient record), i (IP
+-- KEYS: in the order of ARGV[4]'s roles: r (recipient record, first
+-- when present: its operation log is read before anything is written), i (IP
 -- address window), p (prefix record), c (the conversion counter of the
--- country); the operation's key last (see once in scripts.go). On one
--- server all come in one call; on a Cluster one call per key.
+-- country); without r, the operation's key last. On one server all come
+-- in one call; on a Cluster one call per key.
+-- A send that counted keeps its answer in the recipient's operation log,
+-- or without r under the operation's key (see inRecord in scripts.go).
 -- ARGV: now_ms, now_ns, mode ('commit' records the send when every rule of
 -- these keys allows it; 'peek' records nothing), roles, interval_ms,
 -- recipient count, per_ms, failure count, per_ms, IP count, per_ms,
 -- prefix count, per_ms, then the conversion guard: bucket_ms, country
--- minimum, prefix minimum, floor, monitor ('1': report, do not refuse).
+-- minimum, prefix minimum, floor, monitor ('1': report, do not refuse),
+-- the operation's id.
 -- A count or minimum of 0 turns a rule off.
 -- Returns '0' when allowed, '1 rule at_ms at_ns' when refused (until every
 -- refusing rule allows), '2 conversion' when allowed although the
 -- conversion guard, in monitor mode, would have refused.
---[[uses: now wkeep wnext wadd rload rsave pload psave cprune cjudge cbump ckeep csave]]
+--[[uses: now wkeep wnext wadd rload rsave ofind oadd olive pload psave cprune cjudge cbump ckeep csave]]
 local mode, roles = ARGV[3], ARGV[4]
 local interval = tonumber(ARGV[5])
 local rcount, rper = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -22,8 +26,9 @@ local pcount, pper = tonumber(ARGV[12]), tonumber(ARGV[13])
 local bucket, cmin, pmin = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
 local floor, monitor = tonumber(ARGV[17]), ARGV[18] == '1'
 local n = #roles
-local v = redis.call('MGET', opkey, unpack(KEYS, 1, n))
-if v[1] then return v[1] end
+local opkey = KEYS[n + 1]
+local v = redis.call('MGET', unpack(KEYS))
+if opkey and v[n + 1] then return v[n + 1] end
 local cur = math.floor(nms / bucket)
 
 -- The refusal: the latest allowed time among the refusing rules, its rule,
@@ -45,12 +50,16 @@ end
 
 -- What each key holds: the recipient's record, the IP's window, the
 -- prefix's record, the country's counter (read once, written below).
-local k, code, ems, ens, a, lms, lns, pms, pns, f, s
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s, o
 local ip, pk, pl, pc, cc
 for i = 1, n do
-  local role, val = string.sub(roles, i, i), v[i + 1]
+  local role, val = string.sub(roles, i, i), v[i]
   if role == 'r' then
-    k, code, ems, ens, a, lms, lns, pms, pns, f, s = rload(val)
+    k, code, ems, ens, a, lms, lns, pms, pns, f, s, o = rload(val)
+    if o ~= '' then
+      local answered = ofind(o)
+      if answered then return answered end
+    end
     if fcount > 0 then
       f = wkeep(f, fper)
       consider('failures', wnext(f, fcount, fper))
@@ -81,6 +90,8 @@ if rule then
 end
 if mode ~= 'commit' then return '0' end
 
+local answer = '0'
+if monitored then answer = '2 conversion' end
 local wrote = false
 for i = 1, n do
   local role, key = string.sub(roles, i, i), KEYS[i]
@@ -95,11 +106,12 @@ for i = 1, n do
       s = wadd(s, rcount)
       keep = math.max(keep, rper)
     end
-    if keep > 0 then
+    -- The record keeps the answer when any key counts the send.
+    if keep > 0 or n > 1 then
       local extend = nms + keep > k
       if extend then k = nms + keep + math.floor(keep / 4) end
-      rsave(key, extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s)
-      wrote = true
+      k, extend = olive(k, extend)
+      rsave(key, extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s, oadd(o, answer))
     end
   elseif role == 'i' then
     redis.call('SET', key, wadd(ip, icount), 'PX', iper + math.floor(iper / 4))
@@ -123,7 +135,5 @@ for i = 1, n do
     wrote = true
   end
 end
-local answer = '0'
-if monitored then answer = '2 conversion' end
-if wrote then redis.call('SET', opkey, answer, 'PX', optl) end
+if wrote and opkey then redis.call('SET', opkey, answer, 'PX', optl) end
 return answer

@@ -32,7 +32,7 @@ func (s *Store) Check(ctx context.Context, now time.Time, recipient string, mac 
 			keys, roles = append(keys, k.key), append(roles, k.role)
 		}
 	}
-	ans, err := s.decide(ctx, checkScript, keys, ms, ns, macKey(mac), c.MaxAttempts, c.Failures.Count,
+	ans, err := s.decideInRecord(ctx, checkScript, keys, true, ms, ns, macKey(mac), c.MaxAttempts, c.Failures.Count,
 		millis(c.Failures.Per), millis(bucketOf(c.Conversion)), string(roles)).Text()
 	if err != nil {
 		return err
@@ -85,7 +85,7 @@ func (s *Store) RecordFailure(ctx context.Context, now time.Time, recipient stri
 		return nil
 	}
 	ms, ns := nowArgs(now)
-	ans, err := s.decide(ctx, failuresScript, []string{s.recipientKey(recipient)},
+	ans, err := s.decideInRecord(ctx, failuresScript, []string{s.recipientKey(recipient)}, true,
 		ms, ns, failures.Count, millis(failures.Per)).Text()
 	return failuresAnswer(ans, err, now)
 }

@@ -91,7 +91,7 @@ func (s *Store) sendKeys(r verify.SendRules) []sendKey {
 func (s *Store) send(ctx context.Context, now time.Time, r verify.SendRules, mode string, keys ...sendKey) error {
 	names, roles := keyNames(keys)
 	ms, ns := nowArgs(now)
-	ans, err := s.decide(ctx, sendScript, names, ms, ns, mode, roles, millis(r.Interval),
+	ans, err := s.decideInRecord(ctx, sendScript, names, roles[0] == 'r', ms, ns, mode, roles, millis(r.Interval),
 		r.RecipientSends.Count, millis(r.RecipientSends.Per), r.Failures.Count, millis(r.Failures.Per),
 		r.IPSends.Count, millis(r.IPSends.Per), r.PrefixSends.Count, millis(r.PrefixSends.Per),
 		millis(bucketOf(r.Conversion)), countryMin(r.Conversion), prefixMin(r.Conversion),
@@ -138,7 +138,7 @@ func (s *Store) refund(ctx context.Context, at time.Time, r verify.SendRules, ke
 	bucket := millis(bucketOf(r.Conversion))
 	run := func(keys ...sendKey) error {
 		names, roles := keyNames(keys)
-		return s.decide(ctx, refundScript, names, ms, ns, roles, bucket).Err()
+		return s.decideInRecord(ctx, refundScript, names, roles[0] == 'r', ms, ns, roles, bucket).Err()
 	}
 	if s.oneServer {
 		return run(keys...)

@@ -11,18 +11,15 @@
 -- '4 failures at_ms at_ns' failure budget spent until then.
 -- The MACs are compared with Lua's ==: it is not constant-time, but they
 -- are keyed MACs, so timing reveals nothing about the code.
---[[uses: now wkeep wnext wadd rload rsave ofind oadd olive]]
+--[[uses: now wkeep wnext wadd rload rsave olive]]
 -- One read: the record and the counters (which a verified code needs:
 -- reading them costs a wrong code less than a second call costs a right
 -- one).
 local v = redis.call('MGET', unpack(KEYS))
 local mac, max = ARGV[3], tonumber(ARGV[4])
 local fcount, fper = tonumber(ARGV[5]), tonumber(ARGV[6])
-local k, code, ems, ens, a, lms, lns, pms, pns, f, s, o = rload(v[1])
-if o ~= '' then
-  local answered = ofind(o)
-  if answered then return answered end
-end
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(v[1])
+if opid == i2 then return a2 elseif opid == i1 then return a1 end
 
 -- The failure budget first: the entries still in the window at now.
 if fcount > 0 then
@@ -35,7 +32,7 @@ if not code or ems < nms or (ems == nms and ens <= nns) then return '3' end
 if a >= max then return '2' end
 if code == mac then
   local kept, extend = olive(k, false)
-  rsave(KEYS[1], extend, kept, nil, 0, 0, 0, lms, lns, pms, pns, f, s, oadd(o, '0'))
+  rsave(KEYS[1], extend, kept, nil, 0, 0, 0, lms, lns, pms, pns, f, s, i2, a2, opid, '0')
   -- A verified code counts in the conversion guard, in the bucket of now
   -- (a send prunes the buckets that left the window, and their sums).
   if #KEYS > 1 then
@@ -60,5 +57,5 @@ end
 local answer = '2'
 if a < max then answer = '1 ' .. (max - a) end
 k, extend = olive(k, extend)
-rsave(KEYS[1], extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s, oadd(o, answer))
+rsave(KEYS[1], extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s, i2, a2, opid, answer)
 return answer

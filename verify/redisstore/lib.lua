@@ -83,33 +83,31 @@ end
 --- rload
 -- A recipient's record is one string (read and written whole, so that a
 -- decision is one GET and one SET, the key's TTL set with it):
---   '>i6BI3'  keep: until when (Unix ms, the Guard's clock) a rule may
+--   '>i6B'    keep: until when (Unix ms, the Guard's clock) a rule may
 --             need the key; flags: 1 a code, 2 a last send, 4 the send
---             before it, 8 an operation log; the failure window's length
---             (entries)
+--             before it
+--   'Bc0' x 4 the operation log: the ids and answers of the two last
+--             decisions that counted something on it, older first (each
+--             a length byte, then the bytes: empty when none; see olive)
+--   '>I2'     the failure window's length (entries; a window longer than
+--             65,535 keeps its newest 65,535)
 --   '>c16i6I3I4' if flagged: the code's MAC (its first 16 bytes), its
 --             expiry (a time) and its attempts
 --   a time    if flagged: the last send; then the one before it
---   '>I2'     if flagged: the operation log's length (bytes), then the log
---             (see ofind)
 --   the failure window, then the send window.
 -- rload reads one (nil: an empty one) as: keep, mac (nil: no code), the
 -- code's expiry ms and ns, its attempts, the last send's ms and ns (nil:
 -- none), the send before's ms and ns (nil: none), the failure window, the
--- send window, the operation log.
+-- send window, and the log: the older id and answer, the newer id and
+-- answer. One unpack reads the log with the head.
 local function rload(v)
-  if not v then return 0, nil, 0, 0, 0, nil, 0, nil, 0, '', '', '' end
-  local k, flags, nf, pos = struct.unpack('>i6BI3', v)
-  local mac, ems, ens, a, lms, lns, pms, pns, o = nil, 0, 0, 0, nil, 0, nil, 0, ''
+  if not v then return 0, nil, 0, 0, 0, nil, 0, nil, 0, '', '', '', '', '', '' end
+  local k, flags, i1, a1, i2, a2, nf, pos = struct.unpack('>i6BBc0Bc0Bc0Bc0I2', v)
+  local mac, ems, ens, a, lms, lns, pms, pns = nil, 0, 0, 0, nil, 0, nil, 0
   if flags % 2 == 1 then mac, ems, ens, a, pos = struct.unpack('>c16i6I3I4', v, pos) end
   if flags % 4 >= 2 then lms, lns, pos = struct.unpack('>i6I3', v, pos) end
-  if flags % 8 >= 4 then pms, pns, pos = struct.unpack('>i6I3', v, pos) end
-  if flags >= 8 then
-    local n
-    n, pos = struct.unpack('>I2', v, pos)
-    o, pos = string.sub(v, pos, pos + n - 1), pos + n
-  end
-  return k, mac, ems, ens, a, lms, lns, pms, pns, string.sub(v, pos, pos + nf * 9 - 1), string.sub(v, pos + nf * 9), o
+  if flags >= 4 then pms, pns, pos = struct.unpack('>i6I3', v, pos) end
+  return k, mac, ems, ens, a, lms, lns, pms, pns, string.sub(v, pos, pos + nf * 9 - 1), string.sub(v, pos + nf * 9), i1, a1, i2, a2
 end
 
 --- rsave
@@ -120,18 +118,18 @@ end
 -- k to that and a quarter more: most writes keep the TTL (SET KEEPTTL
 -- costs a third of SET PX on a key that has one), key TTLs only bound
 -- what is kept, and the margin absorbs clocks a little apart. A write
--- that adds an answer to the operation log o first raises k with olive.
-local function rsave(key, extend, k, mac, ems, ens, a, lms, lns, pms, pns, f, s, o)
-  local flags, code, l, pl, log = 0, '', '', '', ''
+-- that adds an answer to the log has k raised by olive.
+local function rsave(key, extend, k, mac, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2)
+  local flags, code, l, pl = 0, '', '', ''
   if mac then flags, code = 1, struct.pack('>c16i6I3I4', mac, ems, ens, a) end
   if lms then flags, l = flags + 2, struct.pack('>i6I3', lms, lns) end
   if pms then flags, pl = flags + 4, struct.pack('>i6I3', pms, pns) end
-  if o ~= '' then flags, log = flags + 8, struct.pack('>I2', #o) .. o end
-  if not extend and flags == 0 and f == '' and s == '' then
+  if not extend and flags == 0 and f == '' and s == '' and i2 == '' then
     redis.call('DEL', key)
     return
   end
-  local v = struct.pack('>i6BI3', k, flags, #f / 9) .. code .. l .. pl .. log .. f .. s
+  if #f > 589815 then f = string.sub(f, -589815) end
+  local v = struct.pack('>i6BBc0Bc0Bc0Bc0I2', k, flags, #i1, i1, #a1, a1, #i2, i2, #a2, a2, #f / 9) .. code .. l .. pl .. f .. s
   if extend then
     redis.call('SET', key, v, 'PX', math.max(k - nms, 1))
   else
@@ -139,49 +137,22 @@ local function rsave(key, extend, k, mac, ems, ens, a, lms, lns, pms, pns, f, s,
   end
 end
 
---- ofind
--- An operation log, in a recipient's record, keeps the answers of the
--- decisions that counted something on the record in the last optl ms
--- (the Guard's clock), oldest first: an entry is the operation's id (12
--- bytes, ARGV's last, see opID in scripts.go), when ('>i6', ms), the
--- answer's length (a byte) and the answer. A decision whose first key is
--- a recipient's record keeps its answer there rather than under an
--- operation's key of its own: no key to create, no second expiry.
--- ofind returns the answer log o keeps for this operation (nil: none), so
--- that a retry of a decision that ran returns what it answered.
-local function ofind(o)
-  local pos, n = 1, #o
-  while pos < n do
-    local len = string.byte(o, pos + 18)
-    if string.sub(o, pos, pos + 11) == opid then return string.sub(o, pos + 19, pos + 18 + len) end
-    pos = pos + 19 + len
-  end
-  return nil
-end
-
---- oadd
--- oadd returns log o with this operation's answer added at now, without
--- the entries older than optl and, beyond 31, the oldest: a retry finds
--- its answer unless 32 decisions that counted came on one recipient
--- within its optl, which no limit of sane rules allows.
-local function oadd(o, answer)
-  local pos, n = 1, #o
-  while pos < n and struct.unpack('>i6', o, pos + 12) + optl <= nms do
-    pos = pos + 19 + string.byte(o, pos + 18)
-  end
-  local start, count = pos, 0
-  while pos < n do
-    count, pos = count + 1, pos + 19 + string.byte(o, pos + 18)
-  end
-  if count >= 32 then start = start + 19 + string.byte(o, start + 18) end
-  return string.sub(o, start) .. opid .. struct.pack('>i6B', nms, #answer) .. answer
-end
-
 --- olive
+-- A decision whose first key is a recipient's record keeps its answer in
+-- the record's log, under its operation's id (opid, ARGV's last; see
+-- opID in scripts.go), rather than under an operation's key of its own:
+-- no key to create, no second expiry, no call out of Lua (which costs
+-- more here than the bytes). It looks for its id there first (opid ==
+-- the log's ids: Lua compares strings by reference) and returns the
+-- answer it finds: a retry of a decision that ran returns what it
+-- answered. The log keeps the last two answers: a retry comes within
+-- go-redis's backoffs (8 to 512 ms) of the cut connection, and finds its
+-- answer unless two other decisions that counted came on the recipient
+-- in between; one that finds none counts again (a wrong code one attempt
+-- more, never fewer).
 -- olive returns a record's keep k and rsave's extend, raised so that a
--- record given an answer now lives optl more, as long as a retry may
--- come. (A later write never shortens a record's TTL, so an answer kept
--- lives its optl.)
+-- record given an answer lives optl more, as long as a retry may come (a
+-- later write never shortens a record's TTL).
 local function olive(k, extend)
   if k < nms + optl then return nms + optl, true end
   return k, extend

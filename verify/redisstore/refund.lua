@@ -10,7 +10,7 @@
 -- log, or without r under the operation's key.
 -- The recipient's last send goes back to the one before it, or is
 -- forgotten when there was none. Keys keep their TTLs.
---[[uses: now wremove rload rsave ofind oadd olive pload psave cbump]]
+--[[uses: now wremove rload rsave olive pload psave cbump]]
 local roles, bucket = ARGV[3], tonumber(ARGV[4])
 local n = #roles
 local opkey = KEYS[n + 1]
@@ -21,14 +21,11 @@ for i = 1, n do
   local role, key, val = string.sub(roles, i, i), KEYS[i], v[i]
   if role == 'r' then
     -- Written even when gone, to keep the answer.
-    local k, code, ems, ens, a, lms, lns, pms, pns, f, s, o = rload(val)
-    if o ~= '' then
-      local answered = ofind(o)
-      if answered then return answered end
-    end
+    local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(val)
+    if opid == i2 then return a2 elseif opid == i1 then return a1 end
     if lms == nms and lns == nns then lms, lns, pms, pns = pms, pns, nil, 0 end
     local kept, extend = olive(k, false)
-    rsave(key, extend, kept, code, ems, ens, a, lms, lns, pms, pns, f, wremove(s), oadd(o, '0'))
+    rsave(key, extend, kept, code, ems, ens, a, lms, lns, pms, pns, f, wremove(s), i2, a2, opid, '0')
   elseif val then
     if role == 'i' then
       local w = wremove(val)

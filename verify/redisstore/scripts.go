@@ -256,24 +256,33 @@ var opNonce = func() string {
 // opSeq counts the operations of this process.
 var opSeq atomic.Uint64
 
-// opIDNonce starts every operation id an operation log keeps: 48 random
-// bits of this process.
+// opIDNonce starts every operation id an operation log keeps: 6 bytes of
+// this process, random but for NUL (a log's entries end with one).
 var opIDNonce = func() [6]byte {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
+	for i := range b {
+		if b[i] == 0 {
+			b[i] = 1
+		}
+	}
 	return b
 }()
 
-// opID is a new operation's id as an operation log keeps it: 12 bytes,
-// the process's nonce and a 48-bit count. Two ids meet only on one
-// recipient within opTTL, so 48 random bits keep processes apart.
+// opID is a new operation's id as an operation log keeps it (lib.lua's
+// ofind): 12 bytes, none NUL: the process's nonce and a count of its
+// operations (base 255, digits 1 to 255), which does not wrap within
+// 2.7e14 calls. An id found in a log answers without deciding, so no
+// two calls may share one: the count keeps a process's apart, and two
+// processes share a nonce once in 2^47 pairs, and then an id only if
+// their counts meet in one recipient's last few decisions.
 func opID() string {
 	var b [12]byte
 	copy(b[:6], opIDNonce[:])
 	n := opSeq.Add(1)
 	for i := 11; i >= 6; i-- {
-		b[i] = byte(n)
-		n >>= 8
+		b[i] = byte(n%255) + 1
+		n /= 255
 	}
 	return string(b[:])
 }

@@ -23,17 +23,31 @@ func (s *Store) Issue(ctx context.Context, now time.Time, recipient string, mac 
 // counter, which live in other slots).
 func (s *Store) Check(ctx context.Context, now time.Time, recipient string, mac []byte, c verify.CheckRules) error {
 	ms, ns := nowArgs(now)
-	conv := s.conversionKeys(c.Conversion, c.Country, c.Prefix)
-	keys := make([]string, 1, 4)
-	keys[0] = s.recipientKey(recipient)
-	var roles []byte
-	if s.oneServer {
-		for _, k := range conv {
-			keys, roles = append(keys, k.key), append(roles, k.role)
-		}
-	}
+	keys, roles, conv := s.checkKeys(recipient, c)
 	ans, err := s.decideInRecord(ctx, checkScript, keys, true, ms, ns, macKey(mac), c.MaxAttempts, c.Failures.Count,
-		millis(c.Failures.Per), millis(bucketOf(c.Conversion)), string(roles)).Text()
+		millis(c.Failures.Per), millis(bucketOf(c.Conversion)), roles).Text()
+	return s.checkAnswer(ctx, now, ans, err, conv, c)
+}
+
+// checkKeys are check.lua's keys and roles for a check of recipient's
+// code under c, and the conversion counters a verified code counts in
+// (on one server among the keys; on a Cluster counted by converted).
+func (s *Store) checkKeys(recipient string, c verify.CheckRules) (keys []string, roles string, conv []sendKey) {
+	conv = s.conversionKeys(c.Conversion, c.Country, c.Prefix)
+	keys = make([]string, 1, 4)
+	keys[0] = s.recipientKey(recipient)
+	if !s.oneServer {
+		return keys, "", conv
+	}
+	r := make([]byte, 0, len(conv))
+	for _, k := range conv {
+		keys, r = append(keys, k.key), append(r, k.role)
+	}
+	return keys, string(r), conv
+}
+
+// checkAnswer is Check's decision from check.lua's answer (or its error).
+func (s *Store) checkAnswer(ctx context.Context, now time.Time, ans string, err error, conv []sendKey, c verify.CheckRules) error {
 	if err != nil {
 		return err
 	}

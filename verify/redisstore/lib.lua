@@ -82,33 +82,32 @@ end
 
 --- rload
 -- A recipient's record is one string (read and written whole, so that a
--- decision is one GET and one SET, the key's TTL set with it), read by one
--- unpack and written by one pack (each call out of Lua costs more here
--- than the bytes it spares), in the format of rformat:
+-- decision is one GET and one SET, the key's TTL set with it):
 --   '>i6B'    keep: until when (Unix ms, the Guard's clock) a rule may
 --             need the key; flags: 1 a code, 2 a last send, 4 the send
 --             before it
 --   'Bc0' x 4 the operation log: the ids and answers of the two last
 --             decisions that counted something on it, older first (each
 --             a length byte, then the bytes: empty when none; see olive)
---   'c16i6I3I4' the code's MAC (its first 16 bytes), its expiry (a time)
---             and its attempts (zeros without a code)
---   'i6I3' x 2 the last send and the one before it (zeros without)
---   'I2c0' x 2 the failure window and the send window, each its length
---             (bytes; a window keeps its newest 7,281 entries) and bytes.
+--   '>I2'     the failure window's length (entries; a window longer than
+--             65,535 keeps its newest 65,535)
+--   '>c16i6I3I4' if flagged: the code's MAC (its first 16 bytes), its
+--             expiry (a time) and its attempts
+--   a time    if flagged: the last send; then the one before it
+--   the failure window, then the send window.
 -- rload reads one (nil: an empty one) as: keep, mac (nil: no code), the
 -- code's expiry ms and ns, its attempts, the last send's ms and ns (nil:
 -- none), the send before's ms and ns (nil: none), the failure window, the
 -- send window, and the log: the older id and answer, the newer id and
--- answer.
-local rformat = '>i6BBc0Bc0Bc0Bc0c16i6I3I4i6I3i6I3I2c0I2c0'
+-- answer. One unpack reads the log with the head.
 local function rload(v)
   if not v then return 0, nil, 0, 0, 0, nil, 0, nil, 0, '', '', '', '', '', '' end
-  local k, flags, i1, a1, i2, a2, mac, ems, ens, a, lms, lns, pms, pns, f, s = struct.unpack(rformat, v)
-  if flags % 2 == 0 then mac = nil end
-  if flags % 4 < 2 then lms = nil end
-  if flags < 4 then pms = nil end
-  return k, mac, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2
+  local k, flags, i1, a1, i2, a2, nf, pos = struct.unpack('>i6BBc0Bc0Bc0Bc0I2', v)
+  local mac, ems, ens, a, lms, lns, pms, pns = nil, 0, 0, 0, nil, 0, nil, 0
+  if flags % 2 == 1 then mac, ems, ens, a, pos = struct.unpack('>c16i6I3I4', v, pos) end
+  if flags % 4 >= 2 then lms, lns, pos = struct.unpack('>i6I3', v, pos) end
+  if flags >= 4 then pms, pns, pos = struct.unpack('>i6I3', v, pos) end
+  return k, mac, ems, ens, a, lms, lns, pms, pns, string.sub(v, pos, pos + nf * 9 - 1), string.sub(v, pos + nf * 9), i1, a1, i2, a2
 end
 
 --- rsave
@@ -121,17 +120,16 @@ end
 -- what is kept, and the margin absorbs clocks a little apart. A write
 -- that adds an answer to the log has k raised by olive.
 local function rsave(key, extend, k, mac, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2)
-  local flags = 0
-  if mac then flags = 1 else mac, ems, ens, a = '\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0', 0, 0, 0 end
-  if lms then flags = flags + 2 else lms, lns = 0, 0 end
-  if pms then flags = flags + 4 else pms, pns = 0, 0 end
+  local flags, code, l, pl = 0, '', '', ''
+  if mac then flags, code = 1, struct.pack('>c16i6I3I4', mac, ems, ens, a) end
+  if lms then flags, l = flags + 2, struct.pack('>i6I3', lms, lns) end
+  if pms then flags, pl = flags + 4, struct.pack('>i6I3', pms, pns) end
   if not extend and flags == 0 and f == '' and s == '' and i2 == '' then
     redis.call('DEL', key)
     return
   end
-  if #f > 65529 then f = string.sub(f, -65529) end
-  if #s > 65529 then s = string.sub(s, -65529) end
-  local v = struct.pack(rformat, k, flags, #i1, i1, #a1, a1, #i2, i2, #a2, a2, mac, ems, ens, a, lms, lns, pms, pns, #f, f, #s, s)
+  if #f > 589815 then f = string.sub(f, -589815) end
+  local v = struct.pack('>i6BBc0Bc0Bc0Bc0I2', k, flags, #i1, i1, #a1, a1, #i2, i2, #a2, a2, #f / 9) .. code .. l .. pl .. f .. s
   if extend then
     redis.call('SET', key, v, 'PX', math.max(k - nms, 1))
   else

@@ -32,10 +32,10 @@
 //     its failures, its sends), so its decisions touch one key; so is an
 //     IP address's send log, and a number prefix's send log with its
 //     conversion counts. Each is one compact string, read and written
-//     whole: a script reads every key it decides on (and its operation's
-//     key, below) with one MGET and writes each with one SET that sets
-//     its TTL too. A ref is a hash (the record, its expiry, its
-//     attempts). Keys carry hash tags ({recipient}, {ip}, {prefix}).
+//     whole: a script reads every key it decides on with one MGET and
+//     writes each with one SET that sets its TTL too. A ref is a string
+//     too (its expiry, its attempts, the record). Keys carry hash tags
+//     ({recipient}, {ip}, {prefix}, {ref}).
 //   - On a Cluster those three keys live in different slots, so AllowSend
 //     commits the recipient's, then the IP's, then the prefix's rules one
 //     key at a time, each atomically, and takes back (refunds) what it
@@ -53,8 +53,11 @@
 //   - go-redis sends a command again after some network errors
 //     (Options.MaxRetries), also when Redis had run it and only the reply
 //     was lost. Every decision carries an operation id, and a decision that
-//     already ran answers what it decided then (kept 30s), so a retry
-//     counts no send, attempt or failure twice.
+//     already ran answers what it decided then, so a retry counts no send,
+//     attempt or failure twice: a recipient's record keeps the answers of
+//     its two last decisions (a retry comes within milliseconds), a ref's
+//     decisions and a Cluster's other keys keep theirs 30s under a key of
+//     the operation's own.
 //   - On a Cluster, the store has the client reload its slot map after a
 //     connection error, so that its calls reach a promoted replica within
 //     moments of a failover (go-redis's own reload comes every 60s).

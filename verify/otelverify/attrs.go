@@ -26,33 +26,98 @@ const other = "other"
 // An attribute's value is one of a few known words, so that whatever an
 // Event carries no attribute can hold a number, a code, an address or a
 // ref, and no label can take unbounded values. The sanitisers below map
-// anything else to "other" (and leave "" as "", for "not known").
+// anything else to "other" (and leave "" as "", for "not known"). They
+// return an index into the known words, so that a combination of values
+// is a small number to look up what was built for it (final.go).
 
-// provider is p, or "other" for a provider otpkit does not have.
-func provider(p otpkit.Provider) string {
+// The words each attribute may hold, by index ("" first, "other" last).
+var (
+	providers = [...]string{"", string(otpkit.ProviderLOX24), string(otpkit.ProviderTryvox), string(otpkit.ProviderDotdigital), other}
+	channels  = [...]string{"", string(otpkit.ChannelSMS), string(otpkit.ChannelVoice), string(otpkit.ChannelWhatsApp),
+		string(otpkit.ChannelTelegram), string(otpkit.ChannelEmail), other}
+	ops = [...]string{"", string(verify.OpSend), string(verify.OpCheck), other}
+)
+
+const (
+	nProviders = len(providers)
+	nChannels  = len(channels)
+	nOps       = len(ops)
+	// A region's index: 0 for "", 1 to 676 for "AA" to "ZZ", then "other".
+	regionOther = 1 + 26*26
+	nRegions    = regionOther + 1
+)
+
+// providerIndex is p's index in providers; "other" for a provider otpkit
+// does not have.
+func providerIndex(p otpkit.Provider) int {
 	switch p {
-	case "", otpkit.ProviderLOX24, otpkit.ProviderTryvox, otpkit.ProviderDotdigital:
-		return string(p)
+	case "":
+		return 0
+	case otpkit.ProviderLOX24:
+		return 1
+	case otpkit.ProviderTryvox:
+		return 2
+	case otpkit.ProviderDotdigital:
+		return 3
 	}
-	return other
+	return nProviders - 1
 }
 
-// channel is c, or "other" for a channel otpkit does not have.
-func channel(c otpkit.Channel) string {
+// channelIndex is c's index in channels; "other" for a channel otpkit does
+// not have.
+func channelIndex(c otpkit.Channel) int {
 	switch c {
-	case "", otpkit.ChannelSMS, otpkit.ChannelVoice, otpkit.ChannelWhatsApp, otpkit.ChannelTelegram, otpkit.ChannelEmail:
-		return string(c)
+	case "":
+		return 0
+	case otpkit.ChannelSMS:
+		return 1
+	case otpkit.ChannelVoice:
+		return 2
+	case otpkit.ChannelWhatsApp:
+		return 3
+	case otpkit.ChannelTelegram:
+		return 4
+	case otpkit.ChannelEmail:
+		return 5
 	}
-	return other
+	return nChannels - 1
 }
 
-// region is r when it looks like an ISO 3166-1 alpha-2 code (two capital
-// ASCII letters), else "other".
-func region(r string) string {
-	if r == "" || len(r) == 2 && isUpper(r[0]) && isUpper(r[1]) {
-		return r
+// opIndex is op's index in ops, or "other"'s.
+func opIndex(op verify.Op) int {
+	switch op {
+	case "":
+		return 0
+	case verify.OpSend:
+		return 1
+	case verify.OpCheck:
+		return 2
 	}
-	return other
+	return nOps - 1
+}
+
+// regionIndex is r's index when it looks like an ISO 3166-1 alpha-2 code
+// (two capital ASCII letters), else regionOther's.
+func regionIndex(r string) int {
+	switch {
+	case r == "":
+		return 0
+	case len(r) == 2 && isUpper(r[0]) && isUpper(r[1]):
+		return 1 + int(r[0]-'A')*26 + int(r[1]-'A')
+	}
+	return regionOther
+}
+
+// regionName is the region of index i (from regionIndex).
+func regionName(i int) string {
+	switch {
+	case i == 0:
+		return ""
+	case i >= regionOther:
+		return other
+	}
+	i--
+	return string([]byte{byte('A' + i/26), byte('A' + i%26)})
 }
 
 func isUpper(b byte) bool { return 'A' <= b && b <= 'Z' }
@@ -69,15 +134,6 @@ func rule(r verify.Rule) string {
 		}
 	}
 	return string(r)
-}
-
-// operation is op, or "other".
-func operation(op verify.Op) string {
-	switch op {
-	case "", verify.OpSend, verify.OpCheck:
-		return string(op)
-	}
-	return other
 }
 
 // kvs appends the attributes whose value is set.
@@ -105,12 +161,18 @@ type cache[K comparable, V any] struct {
 }
 
 // get returns the value for k, building it with build the first time.
+// The lookup is apart from the addition so that a hit is a map read alone.
 func (c *cache[K, V]) get(k K, build func(K) V) V {
 	if m := c.m.Load(); m != nil {
 		if v, ok := (*m)[k]; ok {
 			return v
 		}
 	}
+	return c.add(k, build)
+}
+
+// add builds the value for k and adds it, unless another goroutine did.
+func (c *cache[K, V]) add(k K, build func(K) V) V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.m.Load()

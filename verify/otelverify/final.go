@@ -21,10 +21,27 @@ var outcomes = map[verify.EventKind]string{
 	verify.EventCheckFailed:  "error",
 }
 
-// finalKey is what a Final event's attributes depend on, sanitised.
+// A Final event's attributes depend on its kind, provider, channel and
+// region, sanitised: their indexes packed in one number (a finalCode),
+// which is what final looks up on every operation; and on its rule, which
+// only a refusal has.
+type finalCode uint32
+
+// packFinal is the finalCode of a kind and the indexes of a provider, a
+// channel and a region (regionIndex: 10 bits).
+func packFinal(kind verify.EventKind, p, c, r int) finalCode {
+	return finalCode(kind) | finalCode(p)<<8 | finalCode(c)<<12 | finalCode(r)<<16
+}
+
+// unpack is what packFinal packed.
+func (k finalCode) unpack() (kind verify.EventKind, p, c, r int) {
+	return verify.EventKind(k & 0xff), int(k>>8) & 0xf, int(k>>12) & 0xf, int(k >> 16)
+}
+
+// finalKey is a finalCode with a rule (sanitised).
 type finalKey struct {
-	kind                            verify.EventKind
-	provider, channel, region, rule string
+	code finalCode
+	rule string
 }
 
 // finalAttrs is what a Final event records.
@@ -39,13 +56,23 @@ type finalAttrs struct {
 
 // final returns e's attributes, built once per combination.
 func (o *observer) final(e verify.Event) *finalAttrs {
-	k := finalKey{kind: e.Kind, provider: provider(e.Provider), channel: channel(e.Channel),
-		region: region(e.Region), rule: rule(e.Rule)}
-	return o.finals.get(k, o.buildFinal)
+	code := packFinal(e.Kind, providerIndex(e.Provider), channelIndex(e.Channel), regionIndex(e.Region))
+	if e.Rule == "" {
+		return o.finals.get(code, o.buildFinal)
+	}
+	return o.ruled.get(finalKey{code, rule(e.Rule)}, o.buildRuled)
 }
 
-// buildFinal builds a finalKey's attributes.
-func (o *observer) buildFinal(k finalKey) *finalAttrs {
+// buildFinal builds a finalCode's attributes.
+func (o *observer) buildFinal(k finalCode) *finalAttrs { return o.buildRuled(finalKey{code: k}) }
+
+// buildRuled builds a finalKey's attributes.
+func (o *observer) buildRuled(key finalKey) *finalAttrs {
+	kind, p, c, r := key.code.unpack()
+	k := struct {
+		kind                            verify.EventKind
+		provider, channel, region, rule string
+	}{kind, providers[p], channels[c], regionName(r), key.rule}
 	outcome := outcomes[k.kind]
 	if outcome == "" {
 		outcome = other

@@ -50,7 +50,6 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/verify"
 )
 
@@ -130,43 +129,12 @@ type observer struct {
 
 	// What each event needs, built once (see precompute and attrs.go):
 	// recording a measurement then allocates nothing of ours.
-	startOpts   []trace.SpanStartOption
 	failoverOpt [nProviders]perProvider
 	durationOpt [nProviders][nOps][]metric.RecordOption
 	storeOpt    [nOps]perOp
-	finals      cache[finalKey, *finalAttrs]
+	finals      cache[finalCode, *finalAttrs] // events without a rule
+	ruled       cache[finalKey, *finalAttrs]  // refusals
 	rules       cache[string, *ruleAttrs]
-}
-
-// The fixed values an attribute is precomputed for.
-var (
-	providers = [...]string{"", string(otpkit.ProviderLOX24), string(otpkit.ProviderTryvox), string(otpkit.ProviderDotdigital), other}
-	ops       = [...]string{"", string(verify.OpSend), string(verify.OpCheck), other}
-)
-
-const (
-	nProviders = len(providers)
-	nOps       = len(ops)
-)
-
-// providerIndex is the index in providers of a sanitised provider.
-func providerIndex(p string) int {
-	for i, q := range providers {
-		if p == q {
-			return i
-		}
-	}
-	return nProviders - 1
-}
-
-// opIndex is the index in ops of a sanitised operation.
-func opIndex(op string) int {
-	for i, q := range ops {
-		if op == q {
-			return i
-		}
-	}
-	return nOps - 1
 }
 
 // perProvider are a failover's options.
@@ -183,7 +151,6 @@ type perOp struct {
 
 // precompute builds the options of the attributes with few values.
 func (o *observer) precompute() {
-	o.startOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)}
 	for i, p := range providers {
 		kv := kvs(nil, keyProvider.String(p))
 		set := attribute.NewSet(kv...)
@@ -211,7 +178,9 @@ func (o *observer) Start(ctx context.Context, op verify.Op) context.Context {
 	if op == verify.OpSend {
 		name = SpanSend
 	}
-	ctx, _ = o.tracer.Start(ctx, name, o.startOpts...)
+	// No options: SpanKindInternal is the default kind, and an option
+	// costs the SDK a config copy per span.
+	ctx, _ = o.tracer.Start(ctx, name)
 	return ctx
 }
 
@@ -237,11 +206,11 @@ func (o *observer) End(ctx context.Context, e verify.Event) {
 func (o *observer) Observe(ctx context.Context, e verify.Event) {
 	switch e.Kind {
 	case verify.EventFailover:
-		f := &o.failoverOpt[providerIndex(provider(e.Provider))]
+		f := &o.failoverOpt[providerIndex(e.Provider)]
 		o.failovers.Add(ctx, 1, f.add...)
 		addSpanEvent(ctx, "otpkit.failover", f.event)
 	case verify.EventStoreError:
-		s := &o.storeOpt[opIndex(operation(e.Op))]
+		s := &o.storeOpt[opIndex(e.Op)]
 		o.storeErrs.Add(ctx, 1, s.add...)
 		addSpanEvent(ctx, "otpkit.store_error", s.event)
 	case verify.EventWouldRefuse:
@@ -266,7 +235,7 @@ func (o *observer) Observe(ctx context.Context, e verify.Event) {
 		if op == "" {
 			op = e.Kind.Op()
 		}
-		opts := o.durationOpt[providerIndex(provider(e.Provider))][opIndex(operation(op))]
+		opts := o.durationOpt[providerIndex(e.Provider)][opIndex(op)]
 		o.duration.Record(ctx, e.Latency.Seconds(), opts...)
 	}
 }

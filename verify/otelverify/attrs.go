@@ -146,9 +146,10 @@ func kvs(dst []attribute.KeyValue, pairs ...attribute.KeyValue) []attribute.KeyV
 	return dst
 }
 
-// maxCached bounds a cache: past it, values are built on each use (an
-// allocation, never a wrong count). With the sanitisers above a cache holds
-// at most a few thousand entries even with every region in use.
+// maxCached bounds the map a cache copies on each addition. Past it,
+// additions go to a map under the cache's lock: slower to read, never
+// lost (the counters' counts live in the values). With the sanitisers
+// above the keys are bounded: a few hundred combinations in practice.
 const maxCached = 1 << 12
 
 // cache maps a key to what was built for it once, read without a lock:
@@ -156,8 +157,9 @@ const maxCached = 1 << 12
 // added rarely: each combination of provider, channel, region and outcome
 // once).
 type cache[K comparable, V any] struct {
-	m  atomic.Pointer[map[K]V]
-	mu sync.Mutex // serialises additions
+	m    atomic.Pointer[map[K]V]
+	mu   sync.Mutex // serialises additions; guards more
+	more map[K]V    // the keys added past maxCached
 }
 
 // get returns the value for k, building it with build the first time.
@@ -180,11 +182,18 @@ func (c *cache[K, V]) add(k K, build func(K) V) V {
 		if v, ok := (*old)[k]; ok {
 			return v
 		}
-		if len(*old) >= maxCached {
-			return build(k)
-		}
+	}
+	if v, ok := c.more[k]; ok {
+		return v
 	}
 	v := build(k)
+	if old != nil && len(*old) >= maxCached {
+		if c.more == nil {
+			c.more = make(map[K]V)
+		}
+		c.more[k] = v
+		return v
+	}
 	m := make(map[K]V, 1+len0(old))
 	if old != nil {
 		for k, v := range *old {
@@ -194,6 +203,20 @@ func (c *cache[K, V]) add(k K, build func(K) V) V {
 	m[k] = v
 	c.m.Store(&m)
 	return v
+}
+
+// each calls f with every value.
+func (c *cache[K, V]) each(f func(V)) {
+	if m := c.m.Load(); m != nil {
+		for _, v := range *m {
+			f(v)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, v := range c.more {
+		f(v)
+	}
 }
 
 func len0[K comparable, V any](m *map[K]V) int {

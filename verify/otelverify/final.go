@@ -2,7 +2,6 @@ package otelverify
 
 import (
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpkit/otpkit/verify"
@@ -47,7 +46,7 @@ type finalKey struct {
 // finalAttrs is what a Final event records.
 type finalAttrs struct {
 	send    bool                 // sends, else checks
-	add     []metric.AddOption   // for sends or checks
+	count   *series              // sends or checks: one per finalCode
 	refusal *ruleAttrs           // for refusals, when the event is one
 	span    []attribute.KeyValue // the span's attributes
 	outcome string
@@ -63,41 +62,50 @@ func (o *observer) final(e verify.Event) *finalAttrs {
 	return o.ruled.get(finalKey{code, rule(e.Rule)}, o.buildRuled)
 }
 
-// buildFinal builds a finalCode's attributes.
-func (o *observer) buildFinal(k finalCode) *finalAttrs { return o.buildRuled(finalKey{code: k}) }
+// buildFinal builds a finalCode's attributes and its count.
+func (o *observer) buildFinal(k finalCode) *finalAttrs {
+	f, counted := o.buildAttrs(finalKey{code: k})
+	f.count = new(series)
+	f.count.set(counted)
+	return f
+}
 
-// buildRuled builds a finalKey's attributes.
+// buildRuled builds a finalKey's attributes. Its count is its finalCode's:
+// the counters have no rule, and each of their series is counted once.
 func (o *observer) buildRuled(key finalKey) *finalAttrs {
+	f, _ := o.buildAttrs(key)
+	f.count = o.finals.get(key.code, o.buildFinal).count
+	return f
+}
+
+// buildAttrs builds a finalKey's attributes: the span's, and the counter's
+// (counted).
+func (o *observer) buildAttrs(key finalKey) (f *finalAttrs, counted []attribute.KeyValue) {
 	kind, p, c, r := key.code.unpack()
-	k := struct {
-		kind                            verify.EventKind
-		provider, channel, region, rule string
-	}{kind, providers[p], channels[c], regionName(r), key.rule}
-	outcome := outcomes[k.kind]
+	outcome := outcomes[kind]
 	if outcome == "" {
 		outcome = other
 	}
-	f := &finalAttrs{send: k.kind.Op() == verify.OpSend, outcome: outcome,
-		failed: k.kind == verify.EventSendFailed || k.kind == verify.EventCheckFailed}
-	refused := k.kind == verify.EventSendRefused || k.kind == verify.EventCheckRefused
+	f = &finalAttrs{send: kind.Op() == verify.OpSend, outcome: outcome,
+		failed: kind == verify.EventSendFailed || kind == verify.EventCheckFailed}
 	// The counters: sends by provider, channel, region and outcome; checks
 	// the same (the spec's provider and outcome, plus channel and region
 	// when known, for conversion by channel or region).
-	counted := kvs(nil, keyProvider.String(k.provider), keyChannel.String(k.channel),
-		keyRegion.String(k.region), keyOutcome.String(outcome))
-	f.add = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(counted...))}
+	counted = kvs(nil, keyProvider.String(providers[p]), keyChannel.String(channels[c]),
+		keyRegion.String(regionName(r)), keyOutcome.String(outcome))
 	f.span = counted
-	if refused {
-		f.refusal = o.rule(verify.Rule(k.rule))
-		f.span = kvs(f.span, keyRule.String(k.rule))
+	if kind == verify.EventSendRefused || kind == verify.EventCheckRefused {
+		f.refusal = o.rule(verify.Rule(key.rule))
+		// A copy: counted stays the counter's.
+		f.span = kvs(append([]attribute.KeyValue(nil), counted...), keyRule.String(key.rule))
 	}
-	return f
+	return f, counted
 }
 
 // ruleAttrs is what a refusal or a monitored refusal records.
 type ruleAttrs struct {
-	add   []metric.AddOption
-	event []trace.EventOption
+	refused, monitored series
+	event              []trace.EventOption
 }
 
 // rule returns r's attributes, built once per rule.
@@ -108,8 +116,8 @@ func (o *observer) rule(r verify.Rule) *ruleAttrs {
 // buildRule builds a sanitised rule's attributes.
 func buildRule(r string) *ruleAttrs {
 	kv := kvs(nil, keyRule.String(r))
-	return &ruleAttrs{
-		add:   []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kv...))},
-		event: []trace.EventOption{trace.WithAttributes(kv...)},
-	}
+	a := &ruleAttrs{event: []trace.EventOption{trace.WithAttributes(kv...)}}
+	a.refused.set(kv)
+	a.monitored.set(kv)
+	return a
 }

@@ -121,22 +121,17 @@ type observer struct {
 	// What each event needs, built once (see precompute and attrs.go):
 	// counting an event or recording a duration then allocates nothing of
 	// ours and builds no attribute set.
-	failoverOpt [nProviders]perProvider
+	failoverOpt [nProviders]countedEvent // by provider
 	durationOpt [nProviders][nOps][]metric.RecordOption
-	storeOpt    [nOps]perOp
+	storeOpt    [nOps]countedEvent            // by operation
 	finals      cache[finalCode, *finalAttrs] // events without a rule
 	ruled       cache[finalKey, *finalAttrs]  // refusals
 	rules       cache[string, *ruleAttrs]
 }
 
-// perProvider are a failover's count and span event.
-type perProvider struct {
-	count series
-	event []trace.EventOption
-}
-
-// perOp are a store error's count and span event.
-type perOp struct {
+// countedEvent is what an event that is counted and added to the span as an
+// event records: a failover, a store error.
+type countedEvent struct {
 	count series
 	event []trace.EventOption
 }

@@ -93,11 +93,16 @@ func (o *observer) buildAttrs(key finalKey) (f *finalAttrs, counted []attribute.
 	// when known, for conversion by channel or region).
 	counted = kvs(nil, keyProvider.String(providers[p]), keyChannel.String(channels[c]),
 		keyRegion.String(regionName(r)), keyOutcome.String(outcome))
+	// The spans: a Send's the sends counter's; a Check's the spec's
+	// provider and outcome only, since each attribute costs every sampled
+	// Check (the SDK copies and checks it).
 	f.span = counted
+	if !f.send {
+		f.span = kvs(nil, keyProvider.String(providers[p]), keyOutcome.String(outcome))
+	}
 	if kind == verify.EventSendRefused || kind == verify.EventCheckRefused {
 		f.refusal = o.rule(verify.Rule(key.rule))
-		// A copy: counted stays the counter's.
-		f.span = kvs(append([]attribute.KeyValue(nil), counted...), keyRule.String(key.rule))
+		f.span = kvs(f.span[:len(f.span):len(f.span)], keyRule.String(key.rule)) // a copy: counted stays
 	}
 	return f, counted
 }

@@ -33,8 +33,10 @@
 // points carry the operation's span as an exemplar (with the SDK's default
 // exemplar filter, when the span is sampled).
 //
-// Spans: verify.Send and verify.Check, with the attributes above (and
-// otpkit.rule on a refusal), status Error when the operation failed, and an
+// Spans: verify.Send, with the sends' attributes, and verify.Check, with
+// otpkit.provider and otpkit.outcome (the checks counter's channel and
+// region stay off the span: each attribute costs every sampled Check);
+// otpkit.rule on a refusal; status Error when the operation failed; and an
 // event per failover, store error and monitored refusal. A provider's HTTP
 // calls are the span's children when the app's otpkit.Client has an
 // instrumented transport, e.g. otelhttp's:

@@ -44,7 +44,6 @@ const (
 	nOps       = len(ops)
 	// A region's index: 0 for "", 1 to 676 for "AA" to "ZZ", then "other".
 	regionOther = 1 + 26*26
-	nRegions    = regionOther + 1
 )
 
 // providerIndex is p's index in providers; "other" for a provider otpkit

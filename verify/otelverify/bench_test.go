@@ -77,9 +77,9 @@ func BenchmarkObserve(b *testing.B) {
 }
 
 // BenchmarkCollect is what the counters cost instead: a collection by the
-// SDK reads every series the observer counted (here 7 channels of 30
-// regions for each of the sends' and checks' outcomes, 1,680 series, more
-// than an app is likely to have) through their callback, besides the
+// SDK reads every series the observer counted (here 8 outcomes of sends
+// and checks, each in 7 channels and 30 regions: 1,680 series, more than
+// an app is likely to have) through their callback, besides the
 // histogram's points (one provider and operation).
 func BenchmarkCollect(b *testing.B) {
 	reader := sdkmetric.NewManualReader()

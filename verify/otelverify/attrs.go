@@ -26,33 +26,97 @@ const other = "other"
 // An attribute's value is one of a few known words, so that whatever an
 // Event carries no attribute can hold a number, a code, an address or a
 // ref, and no label can take unbounded values. The sanitisers below map
-// anything else to "other" (and leave "" as "", for "not known").
+// anything else to "other" (and leave "" as "", for "not known"). They
+// return an index into the known words, so that a combination of values
+// is a small number to look up what was built for it (final.go).
 
-// provider is p, or "other" for a provider otpkit does not have.
-func provider(p otpkit.Provider) string {
+// The words each attribute may hold, by index ("" first, "other" last).
+var (
+	providers = [...]string{"", string(otpkit.ProviderLOX24), string(otpkit.ProviderTryvox), string(otpkit.ProviderDotdigital), other}
+	channels  = [...]string{"", string(otpkit.ChannelSMS), string(otpkit.ChannelVoice), string(otpkit.ChannelWhatsApp),
+		string(otpkit.ChannelTelegram), string(otpkit.ChannelEmail), other}
+	ops = [...]string{"", string(verify.OpSend), string(verify.OpCheck), other}
+)
+
+const (
+	nProviders = len(providers)
+	nChannels  = len(channels)
+	nOps       = len(ops)
+	// A region's index: 0 for "", 1 to 676 for "AA" to "ZZ", then "other".
+	regionOther = 1 + 26*26
+)
+
+// providerIndex is p's index in providers; "other" for a provider otpkit
+// does not have.
+func providerIndex(p otpkit.Provider) int {
 	switch p {
-	case "", otpkit.ProviderLOX24, otpkit.ProviderTryvox, otpkit.ProviderDotdigital:
-		return string(p)
+	case "":
+		return 0
+	case otpkit.ProviderLOX24:
+		return 1
+	case otpkit.ProviderTryvox:
+		return 2
+	case otpkit.ProviderDotdigital:
+		return 3
 	}
-	return other
+	return nProviders - 1
 }
 
-// channel is c, or "other" for a channel otpkit does not have.
-func channel(c otpkit.Channel) string {
+// channelIndex is c's index in channels; "other" for a channel otpkit does
+// not have.
+func channelIndex(c otpkit.Channel) int {
 	switch c {
-	case "", otpkit.ChannelSMS, otpkit.ChannelVoice, otpkit.ChannelWhatsApp, otpkit.ChannelTelegram, otpkit.ChannelEmail:
-		return string(c)
+	case "":
+		return 0
+	case otpkit.ChannelSMS:
+		return 1
+	case otpkit.ChannelVoice:
+		return 2
+	case otpkit.ChannelWhatsApp:
+		return 3
+	case otpkit.ChannelTelegram:
+		return 4
+	case otpkit.ChannelEmail:
+		return 5
 	}
-	return other
+	return nChannels - 1
 }
 
-// region is r when it looks like an ISO 3166-1 alpha-2 code (two capital
-// ASCII letters), else "other".
-func region(r string) string {
-	if r == "" || len(r) == 2 && isUpper(r[0]) && isUpper(r[1]) {
-		return r
+// opIndex is op's index in ops, or "other"'s.
+func opIndex(op verify.Op) int {
+	switch op {
+	case "":
+		return 0
+	case verify.OpSend:
+		return 1
+	case verify.OpCheck:
+		return 2
 	}
-	return other
+	return nOps - 1
+}
+
+// regionIndex is r's index when it looks like an ISO 3166-1 alpha-2 code
+// (two capital ASCII letters), else regionOther's.
+func regionIndex(r string) int {
+	switch {
+	case r == "":
+		return 0
+	case len(r) == 2 && isUpper(r[0]) && isUpper(r[1]):
+		return 1 + int(r[0]-'A')*26 + int(r[1]-'A')
+	}
+	return regionOther
+}
+
+// regionName is the region of index i (from regionIndex).
+func regionName(i int) string {
+	switch {
+	case i == 0:
+		return ""
+	case i >= regionOther:
+		return other
+	}
+	i--
+	return string([]byte{byte('A' + i/26), byte('A' + i%26)})
 }
 
 func isUpper(b byte) bool { return 'A' <= b && b <= 'Z' }
@@ -71,15 +135,6 @@ func rule(r verify.Rule) string {
 	return string(r)
 }
 
-// operation is op, or "other".
-func operation(op verify.Op) string {
-	switch op {
-	case "", verify.OpSend, verify.OpCheck:
-		return string(op)
-	}
-	return other
-}
-
 // kvs appends the attributes whose value is set.
 func kvs(dst []attribute.KeyValue, pairs ...attribute.KeyValue) []attribute.KeyValue {
 	for _, kv := range pairs {
@@ -90,9 +145,10 @@ func kvs(dst []attribute.KeyValue, pairs ...attribute.KeyValue) []attribute.KeyV
 	return dst
 }
 
-// maxCached bounds a cache: past it, values are built on each use (an
-// allocation, never a wrong count). With the sanitisers above a cache holds
-// at most a few thousand entries even with every region in use.
+// maxCached bounds the map a cache copies on each addition. Past it,
+// additions go to a map under the cache's lock: slower to read, never
+// lost (the counters' counts live in the values). With the sanitisers
+// above the keys are bounded: a few hundred combinations in practice.
 const maxCached = 1 << 12
 
 // cache maps a key to what was built for it once, read without a lock:
@@ -100,17 +156,24 @@ const maxCached = 1 << 12
 // added rarely: each combination of provider, channel, region and outcome
 // once).
 type cache[K comparable, V any] struct {
-	m  atomic.Pointer[map[K]V]
-	mu sync.Mutex // serialises additions
+	m    atomic.Pointer[map[K]V]
+	mu   sync.Mutex // serialises additions; guards more
+	more map[K]V    // the keys added past maxCached
 }
 
 // get returns the value for k, building it with build the first time.
+// The lookup is apart from the addition so that a hit is a map read alone.
 func (c *cache[K, V]) get(k K, build func(K) V) V {
 	if m := c.m.Load(); m != nil {
 		if v, ok := (*m)[k]; ok {
 			return v
 		}
 	}
+	return c.add(k, build)
+}
+
+// add builds the value for k and adds it, unless another goroutine did.
+func (c *cache[K, V]) add(k K, build func(K) V) V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.m.Load()
@@ -118,11 +181,18 @@ func (c *cache[K, V]) get(k K, build func(K) V) V {
 		if v, ok := (*old)[k]; ok {
 			return v
 		}
-		if len(*old) >= maxCached {
-			return build(k)
-		}
+	}
+	if v, ok := c.more[k]; ok {
+		return v
 	}
 	v := build(k)
+	if old != nil && len(*old) >= maxCached {
+		if c.more == nil {
+			c.more = make(map[K]V)
+		}
+		c.more[k] = v
+		return v
+	}
 	m := make(map[K]V, 1+len0(old))
 	if old != nil {
 		for k, v := range *old {
@@ -132,6 +202,20 @@ func (c *cache[K, V]) get(k K, build func(K) V) V {
 	m[k] = v
 	c.m.Store(&m)
 	return v
+}
+
+// each calls f with every value.
+func (c *cache[K, V]) each(f func(V)) {
+	if m := c.m.Load(); m != nil {
+		for _, v := range *m {
+			f(v)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, v := range c.more {
+		f(v)
+	}
 }
 
 func len0[K comparable, V any](m *map[K]V) int {

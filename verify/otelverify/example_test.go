@@ -74,5 +74,5 @@ func ExampleNew() {
 	// otpkit.verify.failovers{otpkit.provider=tryvox} 1
 	// otpkit.verify.sends{otpkit.channel=sms,otpkit.outcome=sent,otpkit.provider=dotdigital,otpkit.region=DE} 1
 	// span verify.Send{otpkit.channel=sms,otpkit.outcome=sent,otpkit.provider=dotdigital,otpkit.region=DE} events [otpkit.failover]
-	// span verify.Check{otpkit.channel=sms,otpkit.outcome=verified,otpkit.provider=dotdigital,otpkit.region=DE} events []
+	// span verify.Check{otpkit.outcome=verified,otpkit.provider=dotdigital} events []
 }

@@ -2,7 +2,6 @@ package otelverify
 
 import (
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpkit/otpkit/verify"
@@ -21,16 +20,33 @@ var outcomes = map[verify.EventKind]string{
 	verify.EventCheckFailed:  "error",
 }
 
-// finalKey is what a Final event's attributes depend on, sanitised.
+// A Final event's attributes depend on its kind, provider, channel and
+// region, sanitised: their indexes packed in one number (a finalCode),
+// which is what final looks up on every operation; and on its rule, which
+// only a refusal has.
+type finalCode uint32
+
+// packFinal is the finalCode of a kind and the indexes of a provider, a
+// channel and a region (regionIndex: 10 bits).
+func packFinal(kind verify.EventKind, p, c, r int) finalCode {
+	return finalCode(kind) | finalCode(p)<<8 | finalCode(c)<<12 | finalCode(r)<<16
+}
+
+// unpack is what packFinal packed.
+func (k finalCode) unpack() (kind verify.EventKind, p, c, r int) {
+	return verify.EventKind(k & 0xff), int(k>>8) & 0xf, int(k>>12) & 0xf, int(k >> 16)
+}
+
+// finalKey is a finalCode with a rule (sanitised).
 type finalKey struct {
-	kind                            verify.EventKind
-	provider, channel, region, rule string
+	code finalCode
+	rule string
 }
 
 // finalAttrs is what a Final event records.
 type finalAttrs struct {
 	send    bool                 // sends, else checks
-	add     []metric.AddOption   // for sends or checks
+	count   *series              // sends or checks: one per finalCode
 	refusal *ruleAttrs           // for refusals, when the event is one
 	span    []attribute.KeyValue // the span's attributes
 	outcome string
@@ -39,38 +55,62 @@ type finalAttrs struct {
 
 // final returns e's attributes, built once per combination.
 func (o *observer) final(e verify.Event) *finalAttrs {
-	k := finalKey{kind: e.Kind, provider: provider(e.Provider), channel: channel(e.Channel),
-		region: region(e.Region), rule: rule(e.Rule)}
-	return o.finals.get(k, o.buildFinal)
+	code := packFinal(e.Kind, providerIndex(e.Provider), channelIndex(e.Channel), regionIndex(e.Region))
+	if e.Rule == "" {
+		return o.finals.get(code, o.buildFinal)
+	}
+	return o.ruled.get(finalKey{code, rule(e.Rule)}, o.buildRuled)
 }
 
-// buildFinal builds a finalKey's attributes.
-func (o *observer) buildFinal(k finalKey) *finalAttrs {
-	outcome := outcomes[k.kind]
+// buildFinal builds a finalCode's attributes and its count.
+func (o *observer) buildFinal(k finalCode) *finalAttrs {
+	f, counted := o.buildAttrs(finalKey{code: k})
+	f.count = new(series)
+	f.count.set(counted)
+	return f
+}
+
+// buildRuled builds a finalKey's attributes. Its count is its finalCode's:
+// the counters have no rule, and each of their series is counted once.
+func (o *observer) buildRuled(key finalKey) *finalAttrs {
+	f, _ := o.buildAttrs(key)
+	f.count = o.finals.get(key.code, o.buildFinal).count
+	return f
+}
+
+// buildAttrs builds a finalKey's attributes: the span's, and the counter's
+// (counted).
+func (o *observer) buildAttrs(key finalKey) (f *finalAttrs, counted []attribute.KeyValue) {
+	kind, p, c, r := key.code.unpack()
+	outcome := outcomes[kind]
 	if outcome == "" {
 		outcome = other
 	}
-	f := &finalAttrs{send: k.kind.Op() == verify.OpSend, outcome: outcome,
-		failed: k.kind == verify.EventSendFailed || k.kind == verify.EventCheckFailed}
-	refused := k.kind == verify.EventSendRefused || k.kind == verify.EventCheckRefused
+	f = &finalAttrs{send: kind.Op() == verify.OpSend, outcome: outcome,
+		failed: kind == verify.EventSendFailed || kind == verify.EventCheckFailed}
 	// The counters: sends by provider, channel, region and outcome; checks
 	// the same (the spec's provider and outcome, plus channel and region
 	// when known, for conversion by channel or region).
-	counted := kvs(nil, keyProvider.String(k.provider), keyChannel.String(k.channel),
-		keyRegion.String(k.region), keyOutcome.String(outcome))
-	f.add = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(counted...))}
+	counted = kvs(nil, keyProvider.String(providers[p]), keyChannel.String(channels[c]),
+		keyRegion.String(regionName(r)), keyOutcome.String(outcome))
+	// The spans: a Send's the sends counter's; a Check's the spec's
+	// provider and outcome only, since each attribute costs every sampled
+	// Check (the SDK copies and checks it).
 	f.span = counted
-	if refused {
-		f.refusal = o.rule(verify.Rule(k.rule))
-		f.span = kvs(f.span, keyRule.String(k.rule))
+	if !f.send {
+		f.span = kvs(nil, keyProvider.String(providers[p]), keyOutcome.String(outcome))
 	}
-	return f
+	if kind == verify.EventSendRefused || kind == verify.EventCheckRefused {
+		f.refusal = o.rule(verify.Rule(key.rule))
+		f.span = kvs(f.span[:len(f.span):len(f.span)], keyRule.String(key.rule)) // a copy: counted stays
+	}
+	return f, counted
 }
 
 // ruleAttrs is what a refusal or a monitored refusal records.
 type ruleAttrs struct {
-	add   []metric.AddOption
-	event []trace.EventOption
+	refused, monitored series
+	event              []trace.EventOption
 }
 
 // rule returns r's attributes, built once per rule.
@@ -81,8 +121,8 @@ func (o *observer) rule(r verify.Rule) *ruleAttrs {
 // buildRule builds a sanitised rule's attributes.
 func buildRule(r string) *ruleAttrs {
 	kv := kvs(nil, keyRule.String(r))
-	return &ruleAttrs{
-		add:   []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kv...))},
-		event: []trace.EventOption{trace.WithAttributes(kv...)},
-	}
+	a := &ruleAttrs{event: []trace.EventOption{trace.WithAttributes(kv...)}}
+	a.refused.set(kv)
+	a.monitored.set(kv)
+	return a
 }

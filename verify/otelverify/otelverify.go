@@ -27,8 +27,16 @@
 // Conversion per provider, channel or region is checks{outcome=verified}
 // divided by sends{outcome=sent}.
 //
-// Spans: verify.Send and verify.Check, with the attributes above (and
-// otpkit.rule on a refusal), status Error when the operation failed, and an
+// The counters are asynchronous (observable) counters, counted by the
+// observer and read by the SDK at each collection: monotonic sums, the same
+// figures a synchronous counter gives, without exemplars. The histogram's
+// points carry the operation's span as an exemplar (with the SDK's default
+// exemplar filter, when the span is sampled).
+//
+// Spans: verify.Send, with the sends' attributes, and verify.Check, with
+// otpkit.provider and otpkit.outcome (the checks counter's channel and
+// region stay off the span: each attribute costs every sampled Check);
+// otpkit.rule on a refusal; status Error when the operation failed; and an
 // event per failover, store error and monitored refusal. A provider's HTTP
 // calls are the span's children when the app's otpkit.Client has an
 // instrumented transport, e.g. otelhttp's:
@@ -50,7 +58,6 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/verify"
 )
 
@@ -82,6 +89,9 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
 // metrics with mp and spans with tp; a nil mp or tp means the global one
 // (otel.GetMeterProvider, otel.GetTracerProvider), which follows a provider
 // set later. Give it to verify.NewGuard with verify.WithObserver.
+//
+// The counters cost an event an atomic add: the SDK reads the counts when
+// it collects (see count.go).
 func New(mp metric.MeterProvider, tp trace.TracerProvider) verify.Observer {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
@@ -90,15 +100,7 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider) verify.Observer {
 		tp = otel.GetTracerProvider()
 	}
 	m := mp.Meter(ScopeName)
-	o := &observer{
-		tracer:    tp.Tracer(ScopeName),
-		sends:     counter(m, MetricSends, "{send}", "Sends of a code, one per Send, by outcome: sent, refused, failed."),
-		checks:    counter(m, MetricChecks, "{check}", "Checks of a code, one per Check, by outcome: verified, wrong, locked, expired, refused, error."),
-		refusals:  counter(m, MetricRefusals, "{refusal}", "Sends and checks a rule refused, by rule."),
-		failovers: counter(m, MetricFailovers, "{failover}", "Sends that moved on from a provider that sent nothing, by that provider."),
-		monitored: counter(m, MetricMonitoredRefusals, "{refusal}", "Sends a rule would have refused without Limits.Monitor, by rule."),
-		storeErrs: counter(m, MetricStoreErrors, "{error}", "Failures of the verification store."),
-	}
+	o := &observer{tracer: tp.Tracer(ScopeName)}
 	h, err := m.Float64Histogram(MetricProviderDuration, metric.WithUnit("s"),
 		metric.WithDescription("Duration of a provider call, by provider and operation (send, check)."),
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
@@ -108,89 +110,40 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider) verify.Observer {
 	}
 	o.duration = h
 	o.precompute()
+	o.registerCounters(m)
 	return o
-}
-
-// counter makes an Int64Counter, or a no-op one (after telling otel's
-// error handler) when the meter refuses.
-func counter(m metric.Meter, name, unit, desc string) metric.Int64Counter {
-	c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
-	if err != nil || c == nil {
-		otel.Handle(err)
-		return noop.Int64Counter{}
-	}
-	return c
 }
 
 // observer is New's Observer.
 type observer struct {
-	tracer                                                   trace.Tracer
-	sends, checks, refusals, failovers, monitored, storeErrs metric.Int64Counter
-	duration                                                 metric.Float64Histogram
+	tracer   trace.Tracer
+	duration metric.Float64Histogram
+	counters counters // the counters' instruments, read by report
 
 	// What each event needs, built once (see precompute and attrs.go):
-	// recording a measurement then allocates nothing of ours.
-	startOpts   []trace.SpanStartOption
-	failoverOpt [nProviders]perProvider
+	// counting an event or recording a duration then allocates nothing of
+	// ours and builds no attribute set.
+	failoverOpt [nProviders]countedEvent // by provider
 	durationOpt [nProviders][nOps][]metric.RecordOption
-	storeOpt    [nOps]perOp
-	finals      cache[finalKey, *finalAttrs]
+	storeOpt    [nOps]countedEvent            // by operation
+	finals      cache[finalCode, *finalAttrs] // events without a rule
+	ruled       cache[finalKey, *finalAttrs]  // refusals
 	rules       cache[string, *ruleAttrs]
 }
 
-// The fixed values an attribute is precomputed for.
-var (
-	providers = [...]string{"", string(otpkit.ProviderLOX24), string(otpkit.ProviderTryvox), string(otpkit.ProviderDotdigital), other}
-	ops       = [...]string{"", string(verify.OpSend), string(verify.OpCheck), other}
-)
-
-const (
-	nProviders = len(providers)
-	nOps       = len(ops)
-)
-
-// providerIndex is the index in providers of a sanitised provider.
-func providerIndex(p string) int {
-	for i, q := range providers {
-		if p == q {
-			return i
-		}
-	}
-	return nProviders - 1
-}
-
-// opIndex is the index in ops of a sanitised operation.
-func opIndex(op string) int {
-	for i, q := range ops {
-		if op == q {
-			return i
-		}
-	}
-	return nOps - 1
-}
-
-// perProvider are a failover's options.
-type perProvider struct {
-	add   []metric.AddOption
-	event []trace.EventOption
-}
-
-// perOp are a store error's options.
-type perOp struct {
-	add   []metric.AddOption
+// countedEvent is what an event that is counted and added to the span as an
+// event records: a failover, a store error.
+type countedEvent struct {
+	count series
 	event []trace.EventOption
 }
 
 // precompute builds the options of the attributes with few values.
 func (o *observer) precompute() {
-	o.startOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)}
 	for i, p := range providers {
 		kv := kvs(nil, keyProvider.String(p))
-		set := attribute.NewSet(kv...)
-		o.failoverOpt[i] = perProvider{
-			add:   []metric.AddOption{metric.WithAttributeSet(set)},
-			event: []trace.EventOption{trace.WithAttributes(kv...)},
-		}
+		o.failoverOpt[i].count.set(kv)
+		o.failoverOpt[i].event = []trace.EventOption{trace.WithAttributes(kv...)}
 		for j, op := range ops {
 			set := attribute.NewSet(kvs(nil, keyProvider.String(p), keyOperation.String(op))...)
 			o.durationOpt[i][j] = []metric.RecordOption{metric.WithAttributeSet(set)}
@@ -198,10 +151,8 @@ func (o *observer) precompute() {
 	}
 	for j, op := range ops {
 		kv := kvs(nil, keyOperation.String(op))
-		o.storeOpt[j] = perOp{
-			add:   []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kv...))},
-			event: []trace.EventOption{trace.WithAttributes(kv...)},
-		}
+		o.storeOpt[j].count.set(kv)
+		o.storeOpt[j].event = []trace.EventOption{trace.WithAttributes(kv...)}
 	}
 }
 
@@ -211,7 +162,9 @@ func (o *observer) Start(ctx context.Context, op verify.Op) context.Context {
 	if op == verify.OpSend {
 		name = SpanSend
 	}
-	ctx, _ = o.tracer.Start(ctx, name, o.startOpts...)
+	// No options: SpanKindInternal is the default kind, and an option
+	// costs the SDK a config copy per span.
+	ctx, _ = o.tracer.Start(ctx, name)
 	return ctx
 }
 
@@ -237,27 +190,23 @@ func (o *observer) End(ctx context.Context, e verify.Event) {
 func (o *observer) Observe(ctx context.Context, e verify.Event) {
 	switch e.Kind {
 	case verify.EventFailover:
-		f := &o.failoverOpt[providerIndex(provider(e.Provider))]
-		o.failovers.Add(ctx, 1, f.add...)
+		f := &o.failoverOpt[providerIndex(e.Provider)]
+		f.count.add()
 		addSpanEvent(ctx, "otpkit.failover", f.event)
 	case verify.EventStoreError:
-		s := &o.storeOpt[opIndex(operation(e.Op))]
-		o.storeErrs.Add(ctx, 1, s.add...)
+		s := &o.storeOpt[opIndex(e.Op)]
+		s.count.add()
 		addSpanEvent(ctx, "otpkit.store_error", s.event)
 	case verify.EventWouldRefuse:
 		r := o.rule(e.Rule)
-		o.monitored.Add(ctx, 1, r.add...)
+		r.monitored.add()
 		addSpanEvent(ctx, "otpkit.monitored_refusal", r.event)
 	default:
 		if e.Kind.Final() {
 			f := o.final(e)
-			if f.send {
-				o.sends.Add(ctx, 1, f.add...)
-			} else {
-				o.checks.Add(ctx, 1, f.add...)
-			}
+			f.count.add() // sends or checks
 			if f.refusal != nil {
-				o.refusals.Add(ctx, 1, f.refusal.add...)
+				f.refusal.refused.add()
 			}
 		}
 	}
@@ -266,7 +215,7 @@ func (o *observer) Observe(ctx context.Context, e verify.Event) {
 		if op == "" {
 			op = e.Kind.Op()
 		}
-		opts := o.durationOpt[providerIndex(provider(e.Provider))][opIndex(operation(op))]
+		opts := o.durationOpt[providerIndex(e.Provider)][opIndex(op)]
 		o.duration.Record(ctx, e.Latency.Seconds(), opts...)
 	}
 }

@@ -271,6 +271,8 @@ func TestSpansOfAScriptedRun(t *testing.T) {
 	assert.Equal(t, codes.Error, ops[5].Status().Code)
 	assert.Equal(t, "otpkit.store_error", ops[5].Events()[0].Name)
 	assert.Equal(t, map[string]string{"provider": "other", "channel": "other", "region": "other", "outcome": "sent"}, attrs(ops[6]))
+	assert.Equal(t, map[string]string{"provider": "dotdigital", "outcome": "verified"}, attrs(ops[8]),
+		"a Check's span: the spec's provider and outcome, not the counter's channel and region")
 	assert.Equal(t, map[string]string{"provider": "tryvox", "outcome": "refused", "rule": "failures"}, attrs(ops[12]))
 	assert.Equal(t, codes.Error, ops[13].Status().Code)
 	assert.Equal(t, errUnavailable.Error(), ops[13].Status().Description)

@@ -24,8 +24,9 @@ func (s *Store) Issue(ctx context.Context, now time.Time, recipient string, mac 
 func (s *Store) Check(ctx context.Context, now time.Time, recipient string, mac []byte, c verify.CheckRules) error {
 	ms, ns := nowArgs(now)
 	keys, roles, conv := s.checkKeys(recipient, c)
-	ans, err := s.decideInRecord(ctx, checkScript, keys, true, ms, ns, macKey(mac), c.MaxAttempts, c.Failures.Count,
-		millis(c.Failures.Per), millis(bucketOf(c.Conversion)), roles).Text()
+	// The operation's id last, for the record's log (see inRecord).
+	ans, err := s.run(ctx, checkScript, keys, ms, ns, macKey(mac), c.MaxAttempts, c.Failures.Count,
+		millis(c.Failures.Per), millis(bucketOf(c.Conversion)), roles, opID()).Text()
 	return s.checkAnswer(ctx, now, ans, err, conv, c)
 }
 
@@ -99,8 +100,8 @@ func (s *Store) RecordFailure(ctx context.Context, now time.Time, recipient stri
 		return nil
 	}
 	ms, ns := nowArgs(now)
-	ans, err := s.decideInRecord(ctx, failuresScript, []string{s.recipientKey(recipient)}, true,
-		ms, ns, failures.Count, millis(failures.Per)).Text()
+	ans, err := s.run(ctx, failuresScript, []string{s.recipientKey(recipient)},
+		ms, ns, failures.Count, millis(failures.Per), opID()).Text()
 	return failuresAnswer(ans, err, now)
 }
 

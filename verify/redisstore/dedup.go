@@ -2,12 +2,10 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/internal/memdedup"
-	"github.com/redis/go-redis/v9"
 )
 
 // The webhook handler of the otpkit package can share the store's state, so
@@ -25,30 +23,25 @@ const claimPrefix = "c:"
 // Claim marks the webhook event id as being handled by holder for at most
 // lease and reports whether holder got it: false when it is being handled
 // (an unexpired claim, whoever holds it) or was handled (Done). One SET NX
-// PX.
+// PX in a script: like the Guard's decisions, Claim, Done and Release wait
+// for the replicas under WithReplicas (a failover then loses no claim and
+// no done mark), and have a Cluster's slot map reloaded after a
+// connection error.
 func (s *Store) Claim(ctx context.Context, id, holder string, lease time.Duration) (bool, error) {
 	if lease < time.Millisecond {
 		return false, nil
 	}
-	err := s.rdb.SetArgs(ctx, s.eventKey(id), claimPrefix+memdedup.Key(holder), redis.SetArgs{Mode: "NX", TTL: lease}).Err()
-	s.afterError(ctx, err) // a Cluster's slot map, as after a decision
-	if errors.Is(err, redis.Nil) {
-		return false, nil
-	}
-	return err == nil, err
+	n, err := s.run(ctx, claimScript, []string{s.eventKey(id)}, claimPrefix+memdedup.Key(holder), millis(lease)).Int64()
+	return err == nil && n == 1, err
 }
 
 // Done marks the webhook event id as handled and keeps the mark for keep,
 // whoever holds its claim.
 func (s *Store) Done(ctx context.Context, id string, keep time.Duration) error {
-	var err error
 	if keep < time.Millisecond {
-		err = s.rdb.Del(ctx, s.eventKey(id)).Err()
-	} else {
-		err = s.rdb.Set(ctx, s.eventKey(id), "d", keep).Err()
+		keep = 0
 	}
-	s.afterError(ctx, err)
-	return err
+	return s.run(ctx, doneScript, []string{s.eventKey(id)}, millis(keep)).Err()
 }
 
 // Release drops the claim on the webhook event id if holder holds it, so
@@ -56,9 +49,7 @@ func (s *Store) Done(ctx context.Context, id string, keep time.Duration) error {
 // done mark stay. One script, one round trip: the check and the delete
 // are one step, so a claim taken between them cannot be dropped.
 func (s *Store) Release(ctx context.Context, id, holder string) error {
-	err := releaseScript.Run(ctx, s.rdb, []string{s.eventKey(id)}, claimPrefix+memdedup.Key(holder)).Err()
-	s.afterError(ctx, err)
-	return err
+	return s.run(ctx, releaseScript, []string{s.eventKey(id)}, claimPrefix+memdedup.Key(holder)).Err()
 }
 
 // eventKey is the key of the webhook event id: hookKey of the id, bounded.

@@ -156,3 +156,31 @@ func TestWithReplicasLossyFailover(t *testing.T) {
 	assert.Contains(t, strings.Join(lost, "; "), "the locked code stays locked (got <nil>)")
 	assert.Contains(t, strings.Join(lost, "; "), "the used code stays used (got <nil>)")
 }
+
+// TestWithReplicasWaitsForWebhookMarks: under WithReplicas(1, …) the
+// webhook Deduper's Claim, Done and Release wait for the replica as the
+// Guard's decisions do: acknowledged while it runs, an error while it is
+// paused (a done mark a failover could lose is not reported as kept).
+func TestWithReplicasWaitsForWebhookMarks(t *testing.T) {
+	r := startReplicated(t, false)
+	ctx := context.Background()
+	s := redisstore.New(oneServer(t, r.master.Addr()), redisstore.WithPrefix(uniquePrefix()),
+		redisstore.WithReplicas(1, 100*time.Millisecond))
+	got, err := s.Claim(ctx, "event-1", "holder-1", time.Minute)
+	require.NoError(t, err)
+	require.True(t, got)
+	require.NoError(t, s.Release(ctx, "event-1", "holder-1"))
+	got, err = s.Claim(ctx, "event-1", "holder-2", time.Minute)
+	require.NoError(t, err)
+	require.True(t, got, "released by its holder")
+	require.NoError(t, s.Done(ctx, "event-1", time.Hour))
+
+	require.NoError(t, r.replica.Pause())
+	_, err = s.Claim(ctx, "event-2", "holder-3", time.Minute)
+	assert.ErrorContains(t, err, "0 of 1 replicas acknowledged", "Claim")
+	assert.ErrorContains(t, s.Done(ctx, "event-2", time.Hour), "0 of 1 replicas acknowledged", "Done")
+	assert.ErrorContains(t, s.Release(ctx, "event-2", "holder-3"), "0 of 1 replicas acknowledged", "Release")
+	require.NoError(t, r.replica.Resume())
+	require.Eventually(t, func() bool { return s.Done(ctx, "event-2", time.Hour) == nil }, 10*time.Second, 20*time.Millisecond,
+		"acknowledged again once the replica runs")
+}

@@ -44,6 +44,10 @@ var (
 	saveRefLua string
 	//go:embed delete.lua
 	deleteLua string
+	//go:embed claim.lua
+	claimLua string
+	//go:embed done.lua
+	doneLua string
 )
 
 // The scripts. redis.Script runs EVALSHA and falls back to EVAL on NOSCRIPT
@@ -68,6 +72,8 @@ var (
 	settleScript     = once(compose(settleLua))
 	saveRefScript    = once(saveRefLua)
 	deleteScript     = redis.NewScript(deleteLua) // a script only so that WithReplicas can wait for it
+	claimScript      = redis.NewScript(claimLua)
+	doneScript       = redis.NewScript(doneLua) // as deleteScript
 )
 
 // helpers are lib.lua's chunks by name: each starts at a line "--- name".

@@ -7,6 +7,7 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/otpkit/otpkit"
 	"github.com/otpkit/otpkit/mock"
@@ -21,12 +22,15 @@ import (
 // observer, op by op in alternating order on one mock
 // (verify/internal/paired). It reports both and their ratio,
 // observed/plain; the goal is at most 1.05. spans=sampled is the trace SDK
-// sampling every span (the worst case: each Check records one);
+// sampling every span (each Check records one) with no span processor;
+// spans=exported the same with a BatchSpanProcessor over an exporter that
+// drops what it gets (the worst case: what an app exporting every span
+// pays);
 // spans=unsampled the trace SDK sampling none (what the Checks an app does
 // not trace cost it: with 1 % of requests traced, 99 % of them).
 func BenchmarkServiceCheckObserved(b *testing.B) {
 	for _, name := range []otpkit.Provider{otpkit.ProviderTryvox, otpkit.ProviderDotdigital, otpkit.ProviderLOX24} {
-		for _, spans := range []string{"sampled", "unsampled"} {
+		for _, spans := range []string{"sampled", "exported", "unsampled"} {
 			b.Run("provider="+string(name)+"/spans="+spans, func(b *testing.B) {
 				ctx := context.Background()
 				srv := mock.NewServer()
@@ -39,7 +43,13 @@ func BenchmarkServiceCheckObserved(b *testing.B) {
 				if spans == "unsampled" {
 					sampler = sdktrace.NeverSample()
 				}
-				tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler)) // exports nothing
+				topts := []sdktrace.TracerProviderOption{sdktrace.WithSampler(sampler)} // no processor: exports nothing
+				if spans == "exported" {
+					// What an app that exports its spans registers: End hands
+					// each span's snapshot to a batch processor.
+					topts = append(topts, sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+				}
+				tp := sdktrace.NewTracerProvider(topts...)
 				b.Cleanup(func() { _ = tp.Shutdown(ctx) })
 
 				observed := newBenchService(b, name, c, verify.WithObserver(otelverify.New(mp, tp)))

@@ -5,7 +5,7 @@
 -- ARGV: now_ms, now_ns, mac (16 bytes), max attempts, failure count,
 -- per_ms (count 0: no budget), the conversion guard's bucket_ms, roles,
 -- the operation's id (see inRecord in scripts.go: the answer of a check
--- that counted is kept in the record's operation log).
+-- that counted is kept in the record; see olive in lib.lua).
 -- Returns '0' verified (the code is used up), '1 left' wrong (attempts
 -- left), '2' locked (the attempts are used up), '3' no live code,
 -- '4 failures at_ms at_ns' failure budget spent until then.

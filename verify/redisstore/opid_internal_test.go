@@ -80,8 +80,9 @@ func TestPlainCheckAnswersAsCheck(t *testing.T) {
 // BenchmarkCheckOperationID times Store.Check and plainCheck of a wrong
 // code on one client of one server, in turn within each op (each on its
 // own recipient, each first in every other op), and reports both medians
-// and their ratio: the share of a Check that the operation id costs. The clock moves 1ms an op, so the
-// failure log holds one or two entries, as in BenchmarkCheckVsPing.
+// and their ratio: the share of a Check that the operation id costs. The
+// clock moves 1ms an op, so the failure log holds one or two entries, as
+// in BenchmarkCheckVsPing, and the record's two answers are always there.
 func BenchmarkCheckOperationID(b *testing.B) {
 	rdb := redis.NewClient(&redis.Options{Addr: redistest.Addr(b)})
 	b.Cleanup(func() { rdb.Close() })

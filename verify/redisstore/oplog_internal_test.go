@@ -14,7 +14,7 @@ import (
 )
 
 // The operation log: a decision on a recipient's record keeps its answer
-// in the record (lib.lua's ofind and oadd). These tests run check.lua
+// in the record (lib.lua's olive). These tests run check.lua
 // with chosen operation ids, as go-redis's retry re-sends one: the cut
 // connection itself is once_test.go's.
 

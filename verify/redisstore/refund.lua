@@ -6,8 +6,8 @@
 -- all in one call.
 -- ARGV: at_ms, at_ns (the send's time, read as now), roles, the
 -- conversion guard's bucket_ms, the operation's id.
--- Its answer is kept as send.lua keeps one: in the recipient's operation
--- log, or without r under the operation's key.
+-- Its answer is kept as send.lua keeps one: in the recipient's record,
+-- or without r under the operation's key.
 -- The recipient's last send goes back to the one before it, or is
 -- forgotten when there was none. Keys keep their TTLs.
 --[[uses: now wremove rload rsave olive pload psave cbump]]

@@ -134,8 +134,8 @@ var onceHead = "local opkey = KEYS[#KEYS]\n" +
 // keeps no answer: run again, it counts at most once.
 func once(body string) *redis.Script { return redis.NewScript(onceHead + body) }
 
-// inRecord makes a once script whose answer is kept in the operation log
-// of the recipient's record it decides on (lib.lua's ofind and oadd), not
+// inRecord makes a once script whose answer is kept in the recipient's
+// record it decides on (its two last answers; see lib.lua's olive), not
 // under a key of its own: its last ARGV is the operation's id (opID). The
 // record is read and written by the decision anyway, so keeping the
 // answer there costs a few bytes of the same write; an operation's key
@@ -262,33 +262,28 @@ var opNonce = func() string {
 // opSeq counts the operations of this process.
 var opSeq atomic.Uint64
 
-// opIDNonce starts every operation id an operation log keeps: 6 bytes of
-// this process, random but for NUL (a log's entries end with one).
+// opIDNonce starts every operation id a recipient's record keeps: 48
+// random bits of this process.
 var opIDNonce = func() [6]byte {
 	var b [6]byte
-	_, _ = rand.Read(b[:])
-	for i := range b {
-		if b[i] == 0 {
-			b[i] = 1
-		}
-	}
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return b
 }()
 
-// opID is a new operation's id as an operation log keeps it (lib.lua's
-// ofind): 12 bytes, none NUL: the process's nonce and a count of its
-// operations (base 255, digits 1 to 255), which does not wrap within
-// 2.7e14 calls. An id found in a log answers without deciding, so no
-// two calls may share one: the count keeps a process's apart, and two
-// processes share a nonce once in 2^47 pairs, and then an id only if
-// their counts meet in one recipient's last few decisions.
+// opID is a new operation's id as a recipient's record keeps it (lib.lua's
+// olive): 12 bytes, the process's nonce and a 48-bit count of its
+// operations (it would wrap after 2.8e14 calls). An id found in a record
+// answers without deciding, so no two calls may share one: the count
+// keeps a process's apart, and two processes share a nonce once in 2^47
+// pairs, and then an id only if their counts meet in one recipient's two
+// last decisions.
 func opID() string {
 	var b [12]byte
 	copy(b[:6], opIDNonce[:])
 	n := opSeq.Add(1)
 	for i := 11; i >= 6; i-- {
-		b[i] = byte(n%255) + 1
-		n /= 255
+		b[i] = byte(n)
+		n >>= 8
 	}
 	return string(b[:])
 }

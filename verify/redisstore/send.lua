@@ -1,11 +1,10 @@
 -- send: the send rules of one AllowSend over the keys given, atomically.
--- KEYS: in the order of ARGV[4]'s roles: r (recipient record, first
--- when present: its operation log is read before anything is written), i (IP
+-- KEYS: in the order of ARGV[4]'s roles: r (recipient record), i (IP
 -- address window), p (prefix record), c (the conversion counter of the
 -- country); without r, the operation's key last. On one server all come
 -- in one call; on a Cluster one call per key.
--- A send that counted keeps its answer in the recipient's operation log,
--- or without r under the operation's key (see inRecord in scripts.go).
+-- A send that counted keeps its answer in the recipient's record (see
+-- olive in lib.lua), or without r under the operation's key.
 -- ARGV: now_ms, now_ns, mode ('commit' records the send when every rule of
 -- these keys allows it; 'peek' records nothing), roles, interval_ms,
 -- recipient count, per_ms, failure count, per_ms, IP count, per_ms,

@@ -148,8 +148,9 @@ end
 -- answered. The log keeps the last two answers: a retry comes within
 -- go-redis's backoffs (8 to 512 ms) of the cut connection, and finds its
 -- answer unless two other decisions that counted came on the recipient
--- in between; one that finds none counts again (a wrong code one attempt
--- more, never fewer).
+-- in between; one that finds none counts again (a send, a failure or a
+-- wrong code once more: stricter, never laxer; so a refund, which run
+-- twice would be laxer, keeps its answer under a key of its own).
 -- olive returns a record's keep k and rsave's extend, raised so that a
 -- record given an answer lives optl more, as long as a retry may come (a
 -- later write never shortens a record's TTL).

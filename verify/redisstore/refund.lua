@@ -1,33 +1,33 @@
 -- refund: takes back a send committed at a time (verify's RefundSend, and
 -- a Cluster send that a rule on another key refused).
 -- KEYS: in the order of ARGV[3]'s roles, as in send.lua: r (recipient
--- record, first when present), i (IP window), p (prefix record), c
--- (country counter); without r, the operation's key last. On one server
--- all in one call.
+-- record), i (IP window), p (prefix record), c (country counter); the
+-- operation's key last (see once in scripts.go). On one server all in one
+-- call.
 -- ARGV: at_ms, at_ns (the send's time, read as now), roles, the
--- conversion guard's bucket_ms, the operation's id.
--- Its answer is kept as send.lua keeps one: in the recipient's record,
--- or without r under the operation's key.
+-- conversion guard's bucket_ms.
+-- Unlike a send, a refund keeps its answer under the operation's key even
+-- with the recipient's record among its keys: a retry that found no answer
+-- would take the send from the conversion counters twice (a counter's
+-- bucket does not know which sends it holds), making the guard laxer,
+-- where a send or a check counted twice only makes the rules stricter.
+-- Refunds are rare; the key costs them 2 µs.
 -- The recipient's last send goes back to the one before it, or is
 -- forgotten when there was none. Keys keep their TTLs.
---[[uses: now wremove rload rsave olive pload psave cbump]]
+--[[uses: now wremove rload rsave pload psave cbump]]
 local roles, bucket = ARGV[3], tonumber(ARGV[4])
 local n = #roles
-local opkey = KEYS[n + 1]
-local v = redis.call('MGET', unpack(KEYS))
-if opkey and v[n + 1] then return v[n + 1] end
+local v = redis.call('MGET', opkey, unpack(KEYS, 1, n))
+if v[1] then return v[1] end
 local idx = math.floor(nms / bucket)
 for i = 1, n do
-  local role, key, val = string.sub(roles, i, i), KEYS[i], v[i]
-  if role == 'r' then
-    -- Written even when gone, to keep the answer.
-    local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(val)
-    if opid == i2 then return a2 elseif opid == i1 then return a1 end
-    if lms == nms and lns == nns then lms, lns, pms, pns = pms, pns, nil, 0 end
-    local kept, extend = olive(k, false)
-    rsave(key, extend, kept, code, ems, ens, a, lms, lns, pms, pns, f, wremove(s), i2, a2, opid, '0')
-  elseif val then
-    if role == 'i' then
+  local role, key, val = string.sub(roles, i, i), KEYS[i], v[i + 1]
+  if val then
+    if role == 'r' then
+      local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(val)
+      if lms == nms and lns == nns then lms, lns, pms, pns = pms, pns, nil, 0 end
+      rsave(key, false, k, code, ems, ens, a, lms, lns, pms, pns, f, wremove(s), i1, a1, i2, a2)
+    elseif role == 'i' then
       local w = wremove(val)
       if w == '' then redis.call('DEL', key) else redis.call('SET', key, w, 'KEEPTTL') end
     elseif role == 'p' then
@@ -38,5 +38,5 @@ for i = 1, n do
     end
   end
 end
-if opkey then redis.call('SET', opkey, '0', 'PX', optl) end
+redis.call('SET', opkey, '0', 'PX', optl)
 return '0'

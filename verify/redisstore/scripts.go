@@ -60,7 +60,7 @@ var (
 // twice, and need none.
 var (
 	sendScript       = inRecord(compose(sendLua))
-	refundScript     = inRecord(compose(refundLua))
+	refundScript     = once(compose(refundLua))
 	issueScript      = redis.NewScript(compose(issueLua))
 	checkScript      = inRecord(compose(checkLua))
 	failuresScript   = inRecord(compose(failuresLua))
@@ -140,9 +140,9 @@ func once(body string) *redis.Script { return redis.NewScript(onceHead + body) }
 // record is read and written by the decision anyway, so keeping the
 // answer there costs a few bytes of the same write; an operation's key
 // costs a key created with an expiry (about 2 µs of Redis's time, an
-// eighth of a Check's). send.lua and refund.lua, on a Cluster's key other
-// than the recipient's, take an operation's key as once scripts do (see
-// decideInRecord).
+// eighth of a Check's). send.lua, on a Cluster's key other than the
+// recipient's, takes an operation's key as once scripts do (see
+// decideInRecord). refund.lua always does (see there why).
 func inRecord(body string) *redis.Script { return redis.NewScript("local opid = ARGV[#ARGV]\n" + body) }
 
 // decide runs a once script over keys with a new operation id: the same

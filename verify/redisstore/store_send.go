@@ -138,7 +138,7 @@ func (s *Store) refund(ctx context.Context, at time.Time, r verify.SendRules, ke
 	bucket := millis(bucketOf(r.Conversion))
 	run := func(keys ...sendKey) error {
 		names, roles := keyNames(keys)
-		return s.decideInRecord(ctx, refundScript, names, roles[0] == 'r', ms, ns, roles, bucket).Err()
+		return s.decide(ctx, refundScript, names, ms, ns, roles, bucket).Err()
 	}
 	if s.oneServer {
 		return run(keys...)

@@ -26,6 +26,7 @@ func FuzzParseLOX24Event(f *testing.F) {
 		`{"id":"e","name":"x","created_at":-62135596800}`,
 		`{"id":"\ud800","name":"\xff"}`,
 		`[]`, `{}`, ``, `{"id":"e","name":"n","data":"x"}`,
+		`{"id":"e","name":"x","data":{"n":1e999}}`, // valid JSON, no float64
 	} {
 		f.Add([]byte(s))
 	}

@@ -46,54 +46,27 @@ const (
 	regionOther = 1 + 26*26
 )
 
-// providerIndex is p's index in providers; "other" for a provider otpkit
-// does not have.
-func providerIndex(p otpkit.Provider) int {
-	switch p {
-	case "":
-		return 0
-	case otpkit.ProviderLOX24:
-		return 1
-	case otpkit.ProviderTryvox:
-		return 2
-	case otpkit.ProviderDotdigital:
-		return 3
+// indexOf is s's index in words, whose last is "other": its index for
+// any s that is none of the others. One table says both what a value may
+// be and where it is, so the two cannot drift apart.
+func indexOf(words []string, s string) int {
+	last := len(words) - 1
+	for i, w := range words[:last] {
+		if w == s {
+			return i
+		}
 	}
-	return nProviders - 1
+	return last
 }
 
-// channelIndex is c's index in channels; "other" for a channel otpkit does
-// not have.
-func channelIndex(c otpkit.Channel) int {
-	switch c {
-	case "":
-		return 0
-	case otpkit.ChannelSMS:
-		return 1
-	case otpkit.ChannelVoice:
-		return 2
-	case otpkit.ChannelWhatsApp:
-		return 3
-	case otpkit.ChannelTelegram:
-		return 4
-	case otpkit.ChannelEmail:
-		return 5
-	}
-	return nChannels - 1
-}
+// providerIndex is p's index in providers.
+func providerIndex(p otpkit.Provider) int { return indexOf(providers[:], string(p)) }
 
-// opIndex is op's index in ops, or "other"'s.
-func opIndex(op verify.Op) int {
-	switch op {
-	case "":
-		return 0
-	case verify.OpSend:
-		return 1
-	case verify.OpCheck:
-		return 2
-	}
-	return nOps - 1
-}
+// channelIndex is c's index in channels.
+func channelIndex(c otpkit.Channel) int { return indexOf(channels[:], string(c)) }
+
+// opIndex is op's index in ops.
+func opIndex(op verify.Op) int { return indexOf(ops[:], string(op)) }
 
 // regionIndex is r's index when it looks like an ISO 3166-1 alpha-2 code
 // (two capital ASCII letters), else regionOther's.

@@ -140,26 +140,16 @@ func once(body string) *redis.Script { return redis.NewScript(onceHead + body) }
 // record is read and written by the decision anyway, so keeping the
 // answer there costs a few bytes of the same write; an operation's key
 // costs a key created with an expiry (about 2 µs of Redis's time, an
-// eighth of a Check's). send.lua, on a Cluster's key other than the
-// recipient's, takes an operation's key as once scripts do (see
-// decideInRecord). refund.lua always does (see there why).
+// eighth of a Check's). The caller passes a new opID() last (the same on
+// every retry of its call). send.lua, on a Cluster's key other than the
+// recipient's, takes an operation's key too, last among its keys (see
+// Store.send); refund.lua is a once script (see there why).
 func inRecord(body string) *redis.Script { return redis.NewScript("local opid = ARGV[#ARGV]\n" + body) }
 
 // decide runs a once script over keys with a new operation id: the same
 // id on every retry of this call, a new one on the next call.
 func (s *Store) decide(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
 	return s.run(ctx, script, append(keys, s.opKey(keys[0])), args...)
-}
-
-// decideInRecord runs an inRecord script over keys with a new operation
-// id (the same on every retry of this call), and with an operation's key
-// too unless the first key is a recipient's record (withRecord), where
-// the answer is kept.
-func (s *Store) decideInRecord(ctx context.Context, script *redis.Script, keys []string, withRecord bool, args ...any) *redis.Cmd {
-	if !withRecord {
-		keys = append(keys, s.opKey(keys[0]))
-	}
-	return s.run(ctx, script, keys, append(args, opID())...)
 }
 
 // run runs script over keys. With WithReplicas it waits for the replicas

@@ -90,12 +90,17 @@ func (s *Store) sendKeys(r verify.SendRules) []sendKey {
 // refused.
 func (s *Store) send(ctx context.Context, now time.Time, r verify.SendRules, mode string, keys ...sendKey) error {
 	names, roles := keyNames(keys)
+	if roles[0] != 'r' {
+		// No recipient's record to keep the answer in (a Cluster's IP,
+		// prefix or country key): an operation's key (see inRecord).
+		names = append(names, s.opKey(names[0]))
+	}
 	ms, ns := nowArgs(now)
-	ans, err := s.decideInRecord(ctx, sendScript, names, roles[0] == 'r', ms, ns, mode, roles, millis(r.Interval),
+	ans, err := s.run(ctx, sendScript, names, ms, ns, mode, roles, millis(r.Interval),
 		r.RecipientSends.Count, millis(r.RecipientSends.Per), r.Failures.Count, millis(r.Failures.Per),
 		r.IPSends.Count, millis(r.IPSends.Per), r.PrefixSends.Count, millis(r.PrefixSends.Per),
 		millis(bucketOf(r.Conversion)), countryMin(r.Conversion), prefixMin(r.Conversion),
-		strconv.FormatFloat(r.Conversion.Floor, 'g', -1, 64), monitorFlag(r.Conversion.Monitor)).Text()
+		strconv.FormatFloat(r.Conversion.Floor, 'g', -1, 64), monitorFlag(r.Conversion.Monitor), opID()).Text()
 	if err != nil {
 		return err
 	}

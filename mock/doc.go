@@ -41,8 +41,8 @@
 //
 //   - LOX24: every step of a routing strategy takes 1 s on the mock's clock;
 //     a telegram step that fails takes its timeout_sec (default 30). A
-//     step that delivered or failed is charged (telegram 5, voice 15, sms 8
-//     cents, EUR); a step that errored is not. The create response shows
+//     step tried is charged, whether it delivered, failed or errored
+//     (telegram 5, voice 15, sms 8 cents, EUR). The create response shows
 //     status 0 New; from then on the code is 5 In Progress until its final
 //     status. The balance check reserves the cost of every step. More than
 //     3 requests with a bad token from one IP within 60 s block that IP for

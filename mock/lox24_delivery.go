@@ -12,8 +12,8 @@ import (
 // takes lox24StepTime, except a telegram step that fails, which fails only
 // when its timeout_sec ran out. A failed step falls back to the next; a
 // delivered step ends with Success, an errored one with Error, the last
-// failed one with Failed. Every step that delivered or failed is charged
-// (an errored step is the provider's fault and is not).
+// failed one with Failed. The cost is summed over every step tried,
+// delivered, failed or errored (the spec's decided prices, lox24Cost).
 //
 // Delivery is lazy: nothing runs in the background. Whenever the state is
 // read or changed (a request, Advance, Messages, LastCode, ...), the steps
@@ -174,6 +174,7 @@ func (h *Handler) completeStepLocked(c *lox24Code) {
 		h.finishCodeLocked(c, otpkit.VerifyCodeFailed)
 	default:
 		e.status = otpkit.VerifyCodeError
+		c.cost += lox24Cost(st.Channel)
 		h.noteWebhookLocked(otpkit.EventVerifyCodeChannelFailed, step)
 		h.finishCodeLocked(c, otpkit.VerifyCodeError)
 	}

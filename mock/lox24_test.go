@@ -211,7 +211,7 @@ func TestLOX24ErrorOutcomeEndsProcessing(t *testing.T) {
 	require.Len(t, got.History, 1, "sms is never tried after an error")
 	assert.Equal(t, otpkit.VerifyCodeError, got.History[0].Status)
 	assert.Nil(t, got.History[0].ExternalID)
-	assert.Equal(t, 0, *got.Cost, "an errored step is not charged")
+	assert.Equal(t, 15, *got.Cost, "the errored voice step was tried, so it is charged")
 	assert.Empty(t, srv.Messages())
 }
 

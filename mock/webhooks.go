@@ -252,6 +252,7 @@ func webhookChannel(c *lox24Code, i int) *webhookChannelWire {
 		msg := channelFailure(e.channel)
 		w.ErrorMessage = &msg
 	case otpkit.VerifyCodeError:
+		cost = lox24Cost(e.channel)
 		msg := "processing error"
 		w.ErrorMessage = &msg
 	default:

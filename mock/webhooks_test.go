@@ -179,6 +179,9 @@ func TestWebhooksAllStepsFailAndError(t *testing.T) {
 	assert.Equal(t, []string{"channel.updated", "channel.sent sms", "channel.failed sms", "failed"}, names(evs))
 	assert.Equal(t, otpkit.VerifyCodeError, evs[3].VerifyCode.Status, "an error ends with failed; data.status says 100")
 	assert.Equal(t, "processing error", *evs[2].Channel.ErrorMessage)
+	require.NotNil(t, evs[2].Channel.Cost)
+	assert.Equal(t, 8, *evs[2].Channel.Cost, "the errored sms step was tried: charged")
+	assert.Equal(t, 8, *evs[3].VerifyCode.Cost)
 	assert.Nil(t, evs[3].VerifyCode.Code, "a deleted code is not in the event either")
 	assert.NotNil(t, evs[0].VerifyCode.Code, "until it is deleted")
 }

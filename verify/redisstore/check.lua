@@ -11,15 +11,16 @@
 -- '4 failures at_ms at_ns' failure budget spent until then.
 -- The MACs are compared with Lua's ==: it is not constant-time, but they
 -- are keyed MACs, so timing reveals nothing about the code.
---[[uses: now wkeep wnext wadd rload rsave olive]]
+--[[uses: now wkeep wnext wadd rload rsave oget olive]]
 -- One read: the record and the counters (which a verified code needs:
 -- reading them costs a wrong code less than a second call costs a right
 -- one).
 local v = redis.call('MGET', unpack(KEYS))
 local mac, max = ARGV[3], tonumber(ARGV[4])
 local fcount, fper = tonumber(ARGV[5]), tonumber(ARGV[6])
-local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(v[1])
-if opid == i2 then return a2 elseif opid == i1 then return a1 end
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out = rload(v[1])
+local got = oget(KEYS[1], i1, a1, t1, i2, a2, out)
+if got then return got end
 
 -- The failure budget first: the entries still in the window at now.
 if fcount > 0 then
@@ -31,8 +32,8 @@ end
 if not code or ems < nms or (ems == nms and ens <= nns) then return '3' end
 if a >= max then return '2' end
 if code == mac then
-  local kept, extend = olive(k, false)
-  rsave(KEYS[1], extend, kept, nil, 0, 0, 0, lms, lns, pms, pns, f, s, i2, a2, opid, '0')
+  local kept, extend, j, b, u, moved, tn = olive(KEYS[1], k, false, i1, a1, t1, i2, a2, t2, out)
+  rsave(KEYS[1], extend, kept, nil, 0, 0, 0, lms, lns, pms, pns, f, s, j, b, u, opid, '0', tn, moved)
   -- A verified code counts in the conversion guard, in the bucket of now
   -- (a send prunes the buckets that left the window, and their sums).
   if #KEYS > 1 then
@@ -56,6 +57,7 @@ if fcount > 0 then
 end
 local answer = '2'
 if a < max then answer = '1 ' .. (max - a) end
-k, extend = olive(k, extend)
-rsave(KEYS[1], extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s, i2, a2, opid, answer)
+local j, b, u, moved, tn
+k, extend, j, b, u, moved, tn = olive(KEYS[1], k, extend, i1, a1, t1, i2, a2, t2, out)
+rsave(KEYS[1], extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s, j, b, u, opid, answer, tn, moved)
 return answer

@@ -6,9 +6,9 @@
 -- that a check took in between.
 --[[uses: now rload rsave]]
 local key, mac, ttl = KEYS[1], ARGV[3], tonumber(ARGV[4])
-local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(redis.call('GET', key))
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out = rload(redis.call('GET', key))
 if code == mac and ems == nms + ttl and ens == nns then return 0 end
 local extend = nms + ttl > k
 if extend then k = nms + ttl + math.floor(ttl / 4) end
-rsave(key, extend, k, mac, nms + ttl, nns, 0, lms, lns, pms, pns, f, s, i1, a1, i2, a2)
+rsave(key, extend, k, mac, nms + ttl, nns, 0, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out)
 return 0

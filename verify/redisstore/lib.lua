@@ -85,10 +85,11 @@ end
 -- decision is one GET and one SET, the key's TTL set with it):
 --   '>i6B'    keep: until when (Unix ms, the Guard's clock) a rule may
 --             need the key; flags: 1 a code, 2 a last send, 4 the send
---             before it
---   'Bc0' x 4 the operation log: the ids and answers of the two last
---             decisions that counted something on it, older first (each
---             a length byte, then the bytes: empty when none; see olive)
+--             before it, 8 answers moved out of the record (see olive)
+--   'Bc0Bc0i6' x 2 the operation log: the id, answer and time (ms) of
+--             the two last decisions that counted something on it, older
+--             first (each id and answer a length byte, then the bytes:
+--             empty when none; see olive)
 --   '>I2'     the failure window's length (entries; a window longer than
 --             65,535 keeps its newest 65,535)
 --   '>c16i6I3I4' if flagged: the code's MAC (its first 16 bytes), its
@@ -98,16 +99,18 @@ end
 -- rload reads one (nil: an empty one) as: keep, mac (nil: no code), the
 -- code's expiry ms and ns, its attempts, the last send's ms and ns (nil:
 -- none), the send before's ms and ns (nil: none), the failure window, the
--- send window, and the log: the older id and answer, the newer id and
--- answer. One unpack reads the log with the head.
+-- send window, and the log: the older id, answer and time, the newer id,
+-- answer and time, and whether answers were moved out. One unpack reads
+-- the log with the head.
 local function rload(v)
-  if not v then return 0, nil, 0, 0, 0, nil, 0, nil, 0, '', '', '', '', '', '' end
-  local k, flags, i1, a1, i2, a2, nf, pos = struct.unpack('>i6BBc0Bc0Bc0Bc0I2', v)
+  if not v then return 0, nil, 0, 0, 0, nil, 0, nil, 0, '', '', '', '', 0, '', '', 0, false end
+  local k, flags, i1, a1, t1, i2, a2, t2, nf, pos = struct.unpack('>i6BBc0Bc0i6Bc0Bc0i6I2', v)
   local mac, ems, ens, a, lms, lns, pms, pns = nil, 0, 0, 0, nil, 0, nil, 0
   if flags % 2 == 1 then mac, ems, ens, a, pos = struct.unpack('>c16i6I3I4', v, pos) end
   if flags % 4 >= 2 then lms, lns, pos = struct.unpack('>i6I3', v, pos) end
-  if flags >= 4 then pms, pns, pos = struct.unpack('>i6I3', v, pos) end
-  return k, mac, ems, ens, a, lms, lns, pms, pns, string.sub(v, pos, pos + nf * 9 - 1), string.sub(v, pos + nf * 9), i1, a1, i2, a2
+  if flags % 8 >= 4 then pms, pns, pos = struct.unpack('>i6I3', v, pos) end
+  return k, mac, ems, ens, a, lms, lns, pms, pns, string.sub(v, pos, pos + nf * 9 - 1), string.sub(v, pos + nf * 9),
+    i1, a1, t1, i2, a2, t2, flags >= 8
 end
 
 --- rsave
@@ -119,7 +122,7 @@ end
 -- costs a third of SET PX on a key that has one), key TTLs only bound
 -- what is kept, and the margin absorbs clocks a little apart. A write
 -- that adds an answer to the log has k raised by olive.
-local function rsave(key, extend, k, mac, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2)
+local function rsave(key, extend, k, mac, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out)
   local flags, code, l, pl = 0, '', '', ''
   if mac then flags, code = 1, struct.pack('>c16i6I3I4', mac, ems, ens, a) end
   if lms then flags, l = flags + 2, struct.pack('>i6I3', lms, lns) end
@@ -128,8 +131,9 @@ local function rsave(key, extend, k, mac, ems, ens, a, lms, lns, pms, pns, f, s,
     redis.call('DEL', key)
     return
   end
+  if out then flags = flags + 8 end
   if #f > 589815 then f = string.sub(f, -589815) end
-  local v = struct.pack('>i6BBc0Bc0Bc0Bc0I2', k, flags, #i1, i1, #a1, a1, #i2, i2, #a2, a2, #f / 9) .. code .. l .. pl .. f .. s
+  local v = struct.pack('>i6BBc0Bc0i6Bc0Bc0i6I2', k, flags, #i1, i1, #a1, a1, t1, #i2, i2, #a2, a2, t2, #f / 9) .. code .. l .. pl .. f .. s
   if extend then
     redis.call('SET', key, v, 'PX', math.max(k - nms, 1))
   else
@@ -137,26 +141,55 @@ local function rsave(key, extend, k, mac, ems, ens, a, lms, lns, pms, pns, f, s,
   end
 end
 
---- olive
+--- oget
 -- A decision whose first key is a recipient's record keeps its answer in
 -- the record's log, under its operation's id (opid, ARGV's last; see
 -- opID in scripts.go), rather than under an operation's key of its own:
 -- no key to create, no second expiry, no call out of Lua (which costs
--- more here than the bytes). It looks for its id there first (opid ==
--- the log's ids: Lua compares strings by reference) and returns the
--- answer it finds: a retry of a decision that ran returns what it
--- answered. The log keeps the last two answers: a retry comes within
--- go-redis's backoffs (8 to 512 ms) of the cut connection, and finds its
--- answer unless two other decisions that counted came on the recipient
--- in between; one that finds none counts again (a send, a failure or a
--- wrong code once more: stricter, never laxer; so a refund, which run
--- twice would be laxer, keeps its answer under a key of its own).
--- olive returns a record's keep k and rsave's extend, raised so that a
--- record given an answer lives optl more, as long as a retry may come (a
--- later write never shortens a record's TTL).
-local function olive(k, extend)
-  if k < nms + optl then return nms + optl, true end
-  return k, extend
+-- more here than the bytes). oget looks for opid there first (opid == the
+-- log's ids: Lua compares strings by reference) and returns the answer it
+-- finds, else nil: a retry of a decision that ran returns what it
+-- answered, and counts nothing again. The record holds the two last
+-- answers; older ones that a retry may still ask for are moved out by
+-- olive, and looked for only while the record says so and the older of
+-- its two answers is younger than optl (every answer moved out is older
+-- than that one). A retry re-sends its first run's ARGV, now included.
+local function oget(key, i1, a1, t1, i2, a2, out)
+  if opid == i2 then return a2 elseif opid == i1 then return a1 end
+  if out and t1 + optl > nms then
+    local got = redis.call('GET', key .. ':op:' .. opid)
+    if got then return got end
+  end
+  return nil
+end
+
+--- olive
+-- olive makes room in the log of key's record for the answer of a
+-- decision that counts. The older of its two answers leaves the record:
+-- while it is younger than optl (a retry may still come for it: go-redis
+-- re-sends within its backoffs of a cut connection, and within the
+-- caller's deadline), it moves under a key of its own in the record's
+-- slot (the record's key, ':op:' and its id), which lives until it is
+-- optl old, and the record says that answers were moved out. So every
+-- answer stays findable for optl, however many decisions come in
+-- between: a send, an attempt or a failure counts once whatever the
+-- client retries. Most records never move one: that takes three
+-- decisions that counted on one recipient within optl.
+-- olive returns the record's keep k and rsave's extend, raised so that a
+-- record given an answer lives optl more (a later write never shortens
+-- a record's TTL), and the log's older entry and its flag: the newer
+-- entry becomes the older; the new answer, at now (never before the
+-- newer entry's time, so that the log's times ascend whatever the
+-- callers' clocks), comes after it.
+local function olive(key, k, extend, i1, a1, t1, i2, a2, t2, out)
+  if i1 ~= '' and t1 + optl > nms then
+    redis.call('SET', key .. ':op:' .. i1, a1, 'PX', t1 + optl - nms)
+    out = true
+  elseif out and t2 + optl <= nms then
+    out = false
+  end
+  if k < nms + optl then k, extend = nms + optl, true end
+  return k, extend, i2, a2, t2, out, math.max(nms, t2)
 end
 
 --- pload

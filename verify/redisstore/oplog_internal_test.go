@@ -31,32 +31,61 @@ func (s *Store) checkAs(ctx context.Context, id string, now time.Time, recipient
 }
 
 // TestOperationLogAnswersARetryAfterOtherDecisions: a retry that comes
-// after another caller's decision on the same recipient still finds its
-// answer and counts nothing again; a right code's retry answers
-// "verified", not "no code". The log keeps two answers: a retry after two
-// other decisions that counted counts again (one attempt more, never
-// fewer).
+// after other callers' decisions on the same recipient still finds its
+// answer and counts nothing again, however many came in between (the
+// record keeps two answers, olive moves the older ones out for opTTL); a
+// right code's retry answers "verified", not "no code".
 func TestOperationLogAnswersARetryAfterOtherDecisions(t *testing.T) {
 	s := New(redis.NewClient(&redis.Options{Addr: redistest.Start(t)}))
 	t.Cleanup(func() { s.rdb.Close() })
 	ctx := context.Background()
 	now := time.Now()
-	rules := verify.CheckRules{MaxAttempts: 5, Failures: verify.Rate{Count: 10, Per: time.Hour}}
+	rules := verify.CheckRules{MaxAttempts: 8, Failures: verify.Rate{Count: 20, Per: time.Hour}}
 	right, wrong := []byte("the right code's MAC, 32 bytes.."), []byte("a wrong code's MAC, 32 bytes...")
 	require.NoError(t, s.Issue(ctx, now, "r", right, time.Hour))
 
 	first := opID()
-	require.Equal(t, "1 4", s.checkAs(ctx, first, now, "r", wrong, rules))
+	require.Equal(t, "1 7", s.checkAs(ctx, first, now, "r", wrong, rules))
 	require.NoError(t, s.AllowSend(ctx, now, verify.SendRules{Recipient: "r", RecipientSends: verify.Rate{Count: 5, Per: time.Hour}}))
-	assert.Equal(t, "1 4", s.checkAs(ctx, first, now, "r", wrong, rules), "the retry answers what its first run answered")
-	assert.Equal(t, "1 3", s.checkAs(ctx, opID(), now, "r", wrong, rules), "and counted nothing again")
-	assert.Equal(t, "1 2", s.checkAs(ctx, first, now, "r", wrong, rules), "after two more decisions its answer is gone: counted again")
+	assert.Equal(t, "1 7", s.checkAs(ctx, first, now, "r", wrong, rules), "the retry answers what its first run answered")
+	assert.Equal(t, "1 6", s.checkAs(ctx, opID(), now, "r", wrong, rules), "and counted nothing again")
+	assert.Equal(t, "1 7", s.checkAs(ctx, first, now, "r", wrong, rules), "after two more decisions: its answer was moved out")
+	for left := 5; left > 2; left-- {
+		require.Equal(t, "1 "+itoa(left), s.checkAs(ctx, opID(), now, "r", wrong, rules))
+	}
+	assert.Equal(t, "1 7", s.checkAs(ctx, first, now, "r", wrong, rules), "after five more")
+	assert.Equal(t, "1 2", s.checkAs(ctx, opID(), now, "r", wrong, rules), "no retry counted: one attempt each")
 
 	verified := opID()
 	require.Equal(t, "0", s.checkAs(ctx, verified, now, "r", right, rules))
-	require.NoError(t, s.RecordFailure(ctx, now, "r", rules.Failures))
+	for range 3 {
+		require.NoError(t, s.RecordFailure(ctx, now, "r", rules.Failures))
+	}
 	assert.Equal(t, "0", s.checkAs(ctx, verified, now, "r", right, rules), "a used code's retry answers verified")
 	assert.Equal(t, "3", s.checkAs(ctx, opID(), now, "r", right, rules), "a new check finds no code")
+	assert.Equal(t, "1 7", s.checkAs(ctx, first, now, "r", wrong, rules), "the first still")
+	moved, err := s.rdb.Keys(ctx, s.recipientKey("r")+":op:*").Result()
+	require.NoError(t, err)
+	assert.Len(t, moved, 9, "every answer but the record's two, each under a key of its own")
+	for _, key := range moved {
+		ttl, err := s.rdb.PTTL(ctx, key).Result()
+		require.NoError(t, err)
+		assert.True(t, ttl > 0 && ttl <= opTTL, "%v", ttl)
+	}
+
+	// Once opTTL has passed, a retry cannot come: the answers moved out are
+	// gone, and the record stops looking for them.
+	later := now.Add(opTTL + time.Second)
+	require.NoError(t, s.Issue(ctx, later, "r", right, time.Hour))
+	assert.Equal(t, "1 7", s.checkAs(ctx, opID(), later, "r", wrong, rules))
+	assert.Equal(t, "1 6", s.checkAs(ctx, opID(), later, "r", wrong, rules))
+	assert.Equal(t, "1 5", s.checkAs(ctx, opID(), later, "r", wrong, rules))
+	moved, err = s.rdb.Keys(ctx, s.recipientKey("r")+":op:*").Result()
+	require.NoError(t, err)
+	assert.Len(t, moved, 10, "the first two at later moved nothing out (opTTL old), the third one")
+	// An id asked for by a call at a time opTTL after its answer's is not
+	// looked for out of the record (no retry comes that late): decided anew.
+	assert.Equal(t, "1 4", s.checkAs(ctx, first, later.Add(opTTL), "r", wrong, rules))
 }
 
 // TestOperationLogKeepsTwoAnswersForOpTTL: however many decisions count on

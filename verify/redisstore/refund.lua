@@ -7,10 +7,10 @@
 -- ARGV: at_ms, at_ns (the send's time, read as now), roles, the
 -- conversion guard's bucket_ms.
 -- Unlike a send, a refund keeps its answer under the operation's key even
--- with the recipient's record among its keys: a retry that found no answer
--- would take the send from the conversion counters twice (a counter's
--- bucket does not know which sends it holds), making the guard laxer,
--- where a send or a check counted twice only makes the rules stricter.
+-- with the recipient's record among its keys: run twice, it would take
+-- the send from the conversion counters twice (a counter's bucket does
+-- not know which sends it holds), so its answer must not depend on the
+-- record's log, which a refund does not otherwise touch on a Cluster.
 -- Refunds are rare; the key costs them 2 µs.
 -- The recipient's last send goes back to the one before it, or is
 -- forgotten when there was none. Keys keep their TTLs.
@@ -24,9 +24,9 @@ for i = 1, n do
   local role, key, val = string.sub(roles, i, i), KEYS[i], v[i + 1]
   if val then
     if role == 'r' then
-      local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(val)
+      local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out = rload(val)
       if lms == nms and lns == nns then lms, lns, pms, pns = pms, pns, nil, 0 end
-      rsave(key, false, k, code, ems, ens, a, lms, lns, pms, pns, f, wremove(s), i1, a1, i2, a2)
+      rsave(key, false, k, code, ems, ens, a, lms, lns, pms, pns, f, wremove(s), i1, a1, t1, i2, a2, t2, out)
     elseif role == 'i' then
       local w = wremove(val)
       if w == '' then redis.call('DEL', key) else redis.call('SET', key, w, 'KEEPTTL') end

@@ -26,10 +26,10 @@ local ems, ens, a, n, pos = struct.unpack('>i6I3I4I2', val)
 if ems < nms or (ems == nms and ens <= nns) then return {3} end
 
 -- The failure budget first: the entries still in the window at now.
-local rkey, k, code, rems, rens, ra, lms, lns, pms, pns, f, s, i1, a1, i2, a2
+local rkey, k, code, rems, rens, ra, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out
 if ARGV[6] == 'both' and n > 0 and fcount > 0 then
   rkey = ARGV[7] .. string.sub(val, pos, pos + n - 1) .. '}'
-  k, code, rems, rens, ra, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(redis.call('GET', rkey))
+  k, code, rems, rens, ra, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out = rload(redis.call('GET', rkey))
   f = wkeep(f, fper)
   local ms, ns = wnext(f, fcount, fper)
   if ms then return {1, 'failures', ms, ns, val} end
@@ -43,7 +43,7 @@ if rkey then
   f = wadd(f, fcount)
   local extend = nms + fper > k
   if extend then k = nms + fper + math.floor(fper / 4) end
-  rsave(rkey, extend, k, code, rems, rens, ra, lms, lns, pms, pns, f, s, i1, a1, i2, a2)
+  rsave(rkey, extend, k, code, rems, rens, ra, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out)
 end
 redis.call('SET', opkey, a, 'PX', optl)
 return {0, string.sub(val, 1, 9) .. attempts .. string.sub(val, 14)}

@@ -135,8 +135,9 @@ var onceHead = "local opkey = KEYS[#KEYS]\n" +
 func once(body string) *redis.Script { return redis.NewScript(onceHead + body) }
 
 // inRecord makes a once script whose answer is kept in the recipient's
-// record it decides on (its two last answers; see lib.lua's olive), not
-// under a key of its own: its last ARGV is the operation's id (opID). The
+// record it decides on (its two last answers, older ones moved out while a
+// retry may come; see lib.lua's oget and olive), not under a key of its
+// own: its last ARGV is the operation's id (opID). The
 // record is read and written by the decision anyway, so keeping the
 // answer there costs a few bytes of the same write; an operation's key
 // costs a key created with an expiry (about 2 µs of Redis's time, an
@@ -265,8 +266,8 @@ var opIDNonce = func() [6]byte {
 // operations (it would wrap after 2.8e14 calls). An id found in a record
 // answers without deciding, so no two calls may share one: the count
 // keeps a process's apart, and two processes share a nonce once in 2^47
-// pairs, and then an id only if their counts meet in one recipient's two
-// last decisions.
+// pairs, and then an id only if their counts meet in one recipient's
+// decisions within opTTL.
 func opID() string {
 	var b [12]byte
 	copy(b[:6], opIDNonce[:])

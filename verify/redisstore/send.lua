@@ -15,7 +15,7 @@
 -- Returns '0' when allowed, '1 rule at_ms at_ns' when refused (until every
 -- refusing rule allows), '2 conversion' when allowed although the
 -- conversion guard, in monitor mode, would have refused.
---[[uses: now wkeep wnext wadd rload rsave olive pload psave cprune cjudge cbump ckeep csave]]
+--[[uses: now wkeep wnext wadd rload rsave oget olive pload psave cprune cjudge cbump ckeep csave]]
 local mode, roles = ARGV[3], ARGV[4]
 local interval = tonumber(ARGV[5])
 local rcount, rper = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -49,13 +49,14 @@ end
 
 -- What each key holds: the recipient's record, the IP's window, the
 -- prefix's record, the country's counter (read once, written below).
-local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2
+local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out
 local ip, pk, pl, pc, cc
 for i = 1, n do
   local role, val = string.sub(roles, i, i), v[i]
   if role == 'r' then
-    k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(val)
-    if opid == i2 then return a2 elseif opid == i1 then return a1 end
+    k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out = rload(val)
+    local got = oget(KEYS[i], i1, a1, t1, i2, a2, out)
+    if got then return got end
     if fcount > 0 then
       f = wkeep(f, fper)
       consider('failures', wnext(f, fcount, fper))
@@ -106,8 +107,9 @@ for i = 1, n do
     if keep > 0 or n > 1 then
       local extend = nms + keep > k
       if extend then k = nms + keep + math.floor(keep / 4) end
-      k, extend = olive(k, extend)
-      rsave(key, extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s, i2, a2, opid, answer)
+      local j, b, u, moved, tn
+      k, extend, j, b, u, moved, tn = olive(key, k, extend, i1, a1, t1, i2, a2, t2, out)
+      rsave(key, extend, k, code, ems, ens, a, lms, lns, pms, pns, f, s, j, b, u, opid, answer, tn, moved)
     end
   elseif role == 'i' then
     redis.call('SET', key, wadd(ip, icount), 'PX', iper + math.floor(iper / 4))

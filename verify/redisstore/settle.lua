@@ -30,9 +30,9 @@ for k = 1, n do
     end
   elseif role == 'r' then
     if outcome ~= 'locked' and val then
-      local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, i2, a2 = rload(val)
+      local k, code, ems, ens, a, lms, lns, pms, pns, f, s, i1, a1, t1, i2, a2, t2, out = rload(val)
       local kept = wremove(f)
-      if kept ~= f then rsave(key, false, k, code, ems, ens, a, lms, lns, pms, pns, kept, s, i1, a1, i2, a2) end
+      if kept ~= f then rsave(key, false, k, code, ems, ens, a, lms, lns, pms, pns, kept, s, i1, a1, t1, i2, a2, t2, out) end
     end
   elseif outcome == 'verified' then
     cverified(role, key, val, idx, bucket)

@@ -55,9 +55,10 @@
 //     was lost. Every decision carries an operation id, and a decision that
 //     already ran answers what it decided then, so a retry counts no send,
 //     attempt or failure twice: a recipient's record keeps the answers of
-//     its two last decisions (a retry comes within milliseconds), a ref's
-//     decisions, a refund and a Cluster's other keys keep theirs 30s under
-//     a key of the operation's own.
+//     its two last decisions and moves older ones under keys of their own
+//     while they are younger than 30s; a ref's decisions, a refund and a
+//     Cluster's other keys keep theirs 30s under a key of the operation's
+//     own.
 //   - On a Cluster, the store has the client reload its slot map after a
 //     connection error, so that its calls reach a promoted replica within
 //     moments of a failover (go-redis's own reload comes every 60s).

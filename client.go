@@ -540,8 +540,20 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	if err := json.Unmarshal(body, out); err != nil {
 		return c.badResponse(r, resp, "the response body is not the documented JSON", body)
 	}
+	if w, ok := out.(wireForm); ok {
+		if field := w.missing(); field != "" {
+			// A success answer without what identifies the object (a
+			// proxy's "{}", another API's object): the caller could not go
+			// on with it. Its status and request id say which answer.
+			return c.badResponse(r, resp, "the response has no "+field, nil)
+		}
+	}
 	return nil
 }
+
+// wireForm is a decoding form that knows which members a success answer
+// must have: missing names the first one absent, "" when none is.
+type wireForm interface{ missing() string }
 
 // badResponse is the error for a success status whose body cannot be used.
 // It matches ErrServer.

@@ -26,6 +26,13 @@ type verifyCodeIn struct {
 	History   []historyEntryWire `json:"history"` // hides verifyCodeFields.History
 }
 
+func (w *verifyCodeIn) missing() string {
+	if w.ID == "" {
+		return `"id"`
+	}
+	return ""
+}
+
 func (w *verifyCodeIn) model() VerifyCode {
 	v := VerifyCode(w.verifyCodeFields)
 	v.CreatedAt, v.UpdatedAt = fromUnix(w.CreatedAt), fromUnix(w.UpdatedAt)
@@ -59,6 +66,25 @@ type codeStatusIn struct {
 	codeStatusFields
 	Created  timeIn[rfc3339Nano] `json:"created"`
 	Verified timeIn[rfc3339Nano] `json:"verified"`
+}
+
+// missing: a send's answer identifies its request.
+func (w *codeStatusIn) missing() string {
+	if w.RequestID == "" {
+		return `"requestId"`
+	}
+	return ""
+}
+
+// validatedIn decodes a CodeStatus that answers a validation, which must
+// say the outcome too.
+type validatedIn struct{ codeStatusIn }
+
+func (w *validatedIn) missing() string {
+	if w.RequestID == "" || w.Status == "" {
+		return `"requestId" or "status"`
+	}
+	return ""
 }
 
 func (w *codeStatusIn) model() CodeStatus {

@@ -27,9 +27,6 @@ func (c *Client) SendCode(ctx context.Context, req *SendCodeRequest) (*CodeStatu
 	if err := c.do(ctx, request{provider: ProviderDotdigital, method: http.MethodPost, path: "/webapi/verify", body: req, write: true}, &out); err != nil {
 		return nil, err
 	}
-	if out.RequestID == "" {
-		return nil, incomplete(ProviderDotdigital, http.MethodPost, "/webapi/verify", `"requestId"`)
-	}
 	st := out.model()
 	return &st, nil
 }
@@ -52,12 +49,9 @@ func (c *Client) ValidateCode(ctx context.Context, requestID, code string) (*Cod
 	body := struct {
 		Code string `json:"code"`
 	}{code}
-	var in codeStatusIn
+	var in validatedIn
 	if err := c.do(ctx, request{provider: ProviderDotdigital, method: http.MethodPut, path: path, body: body, write: true}, &in); err != nil {
 		return nil, err
-	}
-	if in.RequestID == "" || in.Status == "" {
-		return nil, incomplete(ProviderDotdigital, http.MethodPut, path, `"requestId" or "status"`)
 	}
 	st := in.model()
 	return &st, nil

@@ -13,6 +13,13 @@ type tryvoxEnvelope struct {
 	Data verificationIn `json:"data"`
 }
 
+func (e *tryvoxEnvelope) missing() string {
+	if e.Data.ID == "" {
+		return `"data" object with a verification_id`
+	}
+	return ""
+}
+
 // StartVerification sends a code over req.Channel to req.To (POST
 // /v1/verify/start) and returns the pending verification; the code expires
 // after 10 minutes and allows 5 checks. More than 5 starts for one recipient
@@ -70,10 +77,6 @@ func (c *Client) tryvox(ctx context.Context, r request) (*Verification, error) {
 	var env tryvoxEnvelope
 	if err := c.do(ctx, r, &env); err != nil {
 		return nil, err
-	}
-	if env.Data.ID == "" {
-		return nil, &APIError{Provider: ProviderTryvox, StatusCode: http.StatusOK, Method: r.method, Path: r.path,
-			Message: `the response has no "data" object with a verification_id`}
 	}
 	v := env.Data.model()
 	return &v, nil

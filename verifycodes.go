@@ -37,9 +37,6 @@ func (c *Client) CreateVerifyCode(ctx context.Context, req *CreateVerifyCodeRequ
 	if err != nil {
 		return nil, err
 	}
-	if in.ID == "" {
-		return nil, incomplete(ProviderLOX24, http.MethodPost, "/verify_codes", `"id"`)
-	}
 	vc := in.model()
 	return &vc, nil
 }
@@ -56,9 +53,6 @@ func (c *Client) GetVerifyCode(ctx context.Context, id string) (*VerifyCode, err
 	var in verifyCodeIn
 	if err := c.do(ctx, request{provider: ProviderLOX24, method: http.MethodGet, path: path}, &in); err != nil {
 		return nil, err
-	}
-	if in.ID == "" {
-		return nil, incomplete(ProviderLOX24, http.MethodGet, path, `"id"`)
 	}
 	vc := in.model()
 	return &vc, nil
@@ -97,14 +91,6 @@ func (v *VerifyCode) Matches(code string) bool {
 		return false
 	}
 	return rules.CodesEqual(*v.Code, code)
-}
-
-// incomplete is the error for a success answer without the field that
-// identifies what it describes (a proxy's "{}", another API's object): the
-// caller could not go on with it. It matches ErrServer.
-func incomplete(p Provider, method, path, field string) *APIError {
-	return &APIError{Provider: p, StatusCode: http.StatusOK, Method: method, Path: path,
-		Message: "the response has no " + field}
 }
 
 // pathWithID builds prefix + escaped id + suffix. The id must be non-empty

@@ -50,7 +50,9 @@ func (s *Store) ReserveCheck(ctx context.Context, now time.Time, ref string, c v
 		return rec, answer
 	}
 	if err := s.RecordFailure(ctx, now, rec.Recipient, c.Failures); err != nil {
-		_ = s.settle(context.WithoutCancel(ctx), now, ref, verify.RefRecord{}, "undo", c)
+		fctx, cancel := followUp(ctx)
+		_ = s.settle(fctx, now, ref, verify.RefRecord{}, "undo", c)
+		cancel()
 		rec.Attempts--
 		return rec, err
 	}

@@ -71,6 +71,7 @@
 package redisstore
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -219,3 +220,18 @@ func bucketOf(conv verify.ConversionRules) time.Duration {
 
 // hookKey is a webhook event's claim or done mark.
 func (s *Store) hookKey(id string) string { return s.prefix + "hook:{" + id + "}" }
+
+// followUp is the context of the calls that complete a decision already
+// taken on a Cluster's other slots (a refund of the keys a refused send
+// committed, the undo of a reservation, the count of a verified code): not
+// cancelled with ctx, so that a caller who goes away leaves no decision
+// half done, but bounded by ctx's deadline, so that the Store call still
+// returns by it. A follow-up cut short leaves the rules stricter, never
+// laxer: a send or an attempt still counted, a verified code not counted.
+func followUp(ctx context.Context) (context.Context, context.CancelFunc) {
+	detached := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(detached, deadline)
+	}
+	return detached, func() {}
+}

@@ -55,7 +55,9 @@ func (s *Store) checkAnswer(ctx context.Context, now time.Time, ans string, err 
 	switch status(ans) {
 	case '0':
 		if !s.oneServer {
-			s.converted(context.WithoutCancel(ctx), now, conv, c)
+			fctx, cancel := followUp(ctx)
+			s.converted(fctx, now, conv, c)
+			cancel()
 		}
 		return nil
 	case '1':

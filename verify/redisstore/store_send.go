@@ -40,7 +40,9 @@ func (s *Store) AllowSend(ctx context.Context, now time.Time, r verify.SendRules
 			committed = append(committed, k)
 			continue
 		}
-		s.refund(context.WithoutCancel(ctx), now, r, committed...)
+		fctx, cancel := followUp(ctx)
+		s.refund(fctx, now, r, committed...)
+		cancel()
 		var refused *verify.LimitError
 		if !errors.As(err, &refused) {
 			return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/otpkit/otpkit/internal/mask"
 )
 
 // Channel is a delivery channel for a verification code. LOX24 routes over
@@ -21,7 +23,7 @@ const (
 )
 
 // redacted stands in for a secret in formatted output.
-const redacted = "[REDACTED]"
+const redacted = mask.Redacted
 
 // ---------------------------------------------------------------------------
 // LOX24
@@ -103,19 +105,22 @@ type CreateVerifyCodeRequest struct {
 	RoutingStrategy []RoutingStep `json:"routing_strategy"`
 }
 
-// Format implements fmt.Formatter so that the code never shows in logs.
+// Format implements fmt.Formatter so that neither the code nor the phone
+// number shows in logs: the code prints as [REDACTED], the number masked
+// ("+49…").
 func (r CreateVerifyCodeRequest) Format(f fmt.State, verb rune) {
 	type plain CreateVerifyCodeRequest
 	p := plain(r)
 	if p.Code != "" {
 		p.Code = redacted
 	}
+	p.Phone = mask.Personal(p.Phone)
 	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
 }
 
 // LogValue implements slog.LogValuer: a request logged with slog shows as
-// its %+v form, code redacted, with any handler (the JSON handler would
-// otherwise encode the code).
+// its %+v form, code redacted and number masked, with any handler (the JSON
+// handler would otherwise encode both).
 func (r CreateVerifyCodeRequest) LogValue() slog.Value {
 	return slog.StringValue(fmt.Sprintf("%+v", r))
 }
@@ -206,14 +211,15 @@ func (h *HistoryEntry) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Format implements fmt.Formatter so that the code never shows in logs.
-// Nullable fields print as their values (or <nil>), not as addresses.
+// Format implements fmt.Formatter so that the code never shows in logs and
+// the phone number shows masked ("+49…"). Nullable fields print as their
+// values (or <nil>), not as addresses.
 func (v VerifyCode) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, fmt.FormatString(f, verb), v.view())
 }
 
 // verifyCodeView is what a VerifyCode prints as: the code redacted, the
-// other nullable fields by value.
+// phone masked, the other nullable fields by value.
 type verifyCodeView struct {
 	ID               string
 	UserID           int
@@ -255,7 +261,7 @@ func (v VerifyCode) view() verifyCodeView {
 		}
 	}
 	return verifyCodeView{
-		ID: v.ID, UserID: v.UserID, Phone: v.Phone, Code: code, CodeLength: valueOf(v.CodeLength),
+		ID: v.ID, UserID: v.UserID, Phone: mask.Personal(v.Phone), Code: code, CodeLength: valueOf(v.CodeLength),
 		Lang: v.Lang, RoutingStrategy: v.RoutingStrategy, Status: v.Status,
 		DeliveredChannel: valueOf(v.DeliveredChannel), Cost: valueOf(v.Cost), Currency: valueOf(v.Currency),
 		Payload: valueOf(v.Payload), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, History: history,
@@ -272,9 +278,9 @@ func valueOf[T any](p *T) any {
 }
 
 // LogValue implements slog.LogValuer: a VerifyCode logged with slog shows
-// as its %+v form, code redacted, with any handler (the JSON handler would
-// otherwise encode the code with MarshalJSON). json.Marshal itself keeps
-// the code: it is the wire form.
+// as its %+v form, code redacted and phone masked, with any handler (the
+// JSON handler would otherwise encode both with MarshalJSON). json.Marshal
+// itself keeps them: it is the wire form.
 func (v VerifyCode) LogValue() slog.Value {
 	return slog.StringValue(fmt.Sprintf("%+v", v))
 }
@@ -329,6 +335,23 @@ type StartVerificationRequest struct {
 	AppName string `json:"app_name,omitempty"`
 }
 
+// Format implements fmt.Formatter so that the recipient shows masked in
+// logs: a number as "+49…", an e-mail address as [REDACTED].
+func (r StartVerificationRequest) Format(f fmt.State, verb rune) {
+	type plain StartVerificationRequest // without this method
+	p := plain(r)
+	p.To = mask.Personal(p.To)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// LogValue implements slog.LogValuer: a request logged with slog shows as
+// its %+v form, recipient masked, with any handler (the JSON handler would
+// otherwise encode the recipient). json.Marshal keeps it: it is the wire
+// form.
+func (r StartVerificationRequest) LogValue() slog.Value {
+	return slog.StringValue(fmt.Sprintf("%+v", r))
+}
+
 // Verification is a Tryvox verification. The check response carries only
 // ID, Status, To and Channel; GetStatus fills in the rest.
 type Verification struct {
@@ -373,6 +396,23 @@ func (v *Verification) UnmarshalJSON(b []byte) error {
 	}
 	*v = w.model()
 	return nil
+}
+
+// Format implements fmt.Formatter so that the recipient shows masked in
+// logs: a number as "+49…", an e-mail address as [REDACTED].
+func (v Verification) Format(f fmt.State, verb rune) {
+	type plain Verification // without this method
+	p := plain(v)
+	p.To = mask.Personal(p.To)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// LogValue implements slog.LogValuer: a Verification logged with slog shows
+// as its %+v form, recipient masked, with any handler (the JSON handler
+// would otherwise encode it with MarshalJSON, which keeps the recipient:
+// it is the wire form).
+func (v Verification) LogValue() slog.Value {
+	return slog.StringValue(fmt.Sprintf("%+v", v))
 }
 
 // TryvoxMaxAttempts is the number of checks Tryvox allows a verification,
@@ -455,6 +495,23 @@ func (r SendCodeRequest) MarshalJSON() ([]byte, error) {
 	}{sendCodeRequestFields(r), until})
 }
 
+// Format implements fmt.Formatter so that the recipient shows masked in
+// logs ("44…"). From, the sender, prints as it is.
+func (r SendCodeRequest) Format(f fmt.State, verb rune) {
+	type plain SendCodeRequest // without this method and MarshalJSON
+	p := plain(r)
+	p.To = mask.Personal(p.To)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// LogValue implements slog.LogValuer: a request logged with slog shows as
+// its %+v form, recipient masked, with any handler (the JSON handler would
+// otherwise encode it with MarshalJSON, which keeps the recipient: it is
+// the wire form).
+func (r SendCodeRequest) LogValue() slog.Value {
+	return slog.StringValue(fmt.Sprintf("%+v", r))
+}
+
 // CodeStatus is dotdigital's VerifyCode object: the state of one requestId.
 type CodeStatus struct {
 	RequestID    string    `json:"requestId"`
@@ -497,4 +554,31 @@ func (s *CodeStatus) UnmarshalJSON(b []byte) error {
 	}
 	*s = w.model()
 	return nil
+}
+
+// Format implements fmt.Formatter so that the phone number shows masked in
+// logs ("44…"). Verified prints as its value (or <nil>), not as an
+// address.
+func (s CodeStatus) Format(f fmt.State, verb rune) {
+	v := codeStatusView{RequestID: s.RequestID, PhoneNumber: mask.Personal(s.PhoneNumber), Status: s.Status,
+		NumberStatus: s.NumberStatus, Created: s.Created, Verified: valueOf(s.Verified)}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), v)
+}
+
+// codeStatusView is what a CodeStatus prints as.
+type codeStatusView struct {
+	RequestID    string
+	PhoneNumber  string
+	Status       CodeState
+	NumberStatus string
+	Created      time.Time
+	Verified     any
+}
+
+// LogValue implements slog.LogValuer: a CodeStatus logged with slog shows
+// as its %+v form, number masked, with any handler (the JSON handler would
+// otherwise encode it with MarshalJSON, which keeps the number: it is the
+// wire form).
+func (s CodeStatus) LogValue() slog.Value {
+	return slog.StringValue(fmt.Sprintf("%+v", s))
 }

@@ -22,8 +22,9 @@ import (
 )
 
 // The secrets suite: no credential (token, API key, password or its Basic
-// form) and no verification code shows in a log line, an error string or
-// the %v, %+v or %#v of any exported value, on every call and every path.
+// form), no verification code and no personal data (phone number, e-mail
+// address) shows in a log line, an error string or the %v, %+v or %#v of
+// any exported value, on every call and every path.
 
 // The codes of this suite have 8 digits, so that a chance match in a log
 // line (a duration, a port) is out of the question.
@@ -33,12 +34,30 @@ const (
 	secretValidateCode = "77123469" // sent by ValidateCode
 )
 
+// The recipients of this suite. Each prints masked ("+49…", "44…",
+// "[REDACTED]"); the requests still carry them in full.
+const (
+	personalEmail = "ada.lovelace@example.com"
+)
+
+// personalData lists every phone number and e-mail address the suite sends
+// or its fake providers answer with, each number also without its "+" (the
+// form dotdigital and the mock's outbox use).
+func personalData() []string {
+	numbers := []string{"+491701234567", "+491701234560", "+4917012345678", "+4915112345678", "+919876543210", "447123123456"}
+	out := []string{personalEmail}
+	for _, n := range numbers {
+		out = append(out, n, strings.TrimPrefix(n, "+"))
+	}
+	return out
+}
+
 // allSecrets lists every value that must never show.
 func allSecrets() []string {
 	_, lox24Key, _ := strings.Cut(testLOX24Token, ":")
 	basic := base64.StdEncoding.EncodeToString([]byte(testDDUser + ":" + testDDPassword))
-	return []string{testLOX24Token, lox24Key, testTryvoxKey, testDDPassword, basic, strings.TrimRight(basic, "="),
-		secretLOX24Code, secretCheckCode, secretValidateCode}
+	return append([]string{testLOX24Token, lox24Key, testTryvoxKey, testDDPassword, basic, strings.TrimRight(basic, "="),
+		secretLOX24Code, secretCheckCode, secretValidateCode}, personalData()...)
 }
 
 // requireNoSecret fails when s contains any of allSecrets.
@@ -304,6 +323,7 @@ func TestNoSecretInLogsErrorsOrValues(t *testing.T) {
 // package and of the mock, filled with secrets where it has room for one.
 func TestNoSecretInExportedValues(t *testing.T) {
 	code := secretLOX24Code
+	verified := time.Date(2026, 4, 9, 10, 0, 0, 0, time.UTC)
 	vc := otpkit.VerifyCode{ID: "d7ad7539-fb8f-4dbb-a7f7-7c40babec969", Phone: "+491701234567", Code: &code,
 		History: []otpkit.HistoryEntry{{ID: "h1", Channel: otpkit.ChannelSMS, Status: otpkit.VerifyCodeSuccess}}}
 	req := otpkit.CreateVerifyCodeRequest{Phone: "+491701234567", Code: secretLOX24Code,
@@ -328,19 +348,25 @@ func TestNoSecretInExportedValues(t *testing.T) {
 		"RoutingStep":              req.RoutingStrategy[0],
 		"ListVerifyCodesOptions":   otpkit.ListVerifyCodesOptions{Page: 2},
 		"StartVerificationRequest": otpkit.StartVerificationRequest{To: "+4917012345678", Channel: otpkit.ChannelSMS, CustomMessage: "{{code}}"},
-		"Verification":             otpkit.Verification{ID: "ver_1", Status: otpkit.VerificationPending, Attempts: 1, MaxAttempts: 5},
-		"SendCodeRequest":          otpkit.SendCodeRequest{To: "447123123456", Body: "Your code is {{code}}"},
-		"CodeStatus":               otpkit.CodeStatus{RequestID: "0d5c94d4", Status: otpkit.CodeVerified},
-		"RetryPolicy":              otpkit.DefaultRetryPolicy(),
-		"FieldError":               otpkit.FieldError{Field: "code", Code: "CodeInvalid", Message: "wrong"},
-		"ValidationError":          &otpkit.ValidationError{Field: "code", Reason: "Code must be 4-8 digits"},
-		"mock.Request":             mock.Request{Method: "POST", Path: "/v1/verify/check", Status: 400},
-		"mock.Fault":               mock.Fault{Status: 503, RetryAfter: time.Second, Count: 2},
-		"mock.Stats":               mock.Stats{Messages: 3},
-		"LOX24Event":               ev,
-		"*LOX24Event":              &ev,
-		"ChannelEvent":             *ev.Channel,
-		"mock.WebhookDelivery":     mock.WebhookDelivery{EventID: "e1", URL: "https://app.example/hook?token=" + testTryvoxKey, Attempt: 1, Status: 200},
+		"StartVerificationRequest to an e-mail address": &otpkit.StartVerificationRequest{To: personalEmail, Channel: otpkit.ChannelEmail},
+		"Verification":                       otpkit.Verification{ID: "ver_1", To: "+919876543210", Status: otpkit.VerificationPending, Attempts: 1, MaxAttempts: 5},
+		"*Verification to an e-mail address": &otpkit.Verification{ID: "ver_2", To: personalEmail, Channel: otpkit.ChannelEmail},
+		"SendCodeRequest":                    otpkit.SendCodeRequest{To: "447123123456", Body: "Your code is {{code}}"},
+		"*SendCodeRequest":                   &otpkit.SendCodeRequest{To: "+447123123456", ValidUntil: time.Now()},
+		"CodeStatus":                         otpkit.CodeStatus{RequestID: "0d5c94d4", PhoneNumber: "447123123456", Status: otpkit.CodeVerified},
+		"*CodeStatus":                        &otpkit.CodeStatus{RequestID: "0d5c94d4", PhoneNumber: "447123123456", Verified: &verified},
+		"mock.Message":                       mock.Message{ID: "ver_1", To: "+4917012345678", Code: secretCheckCode, Text: "Your code is " + secretCheckCode},
+		"mock.Message to an e-mail address":  &mock.Message{ID: "ver_2", To: personalEmail, Channel: otpkit.ChannelEmail},
+		"RetryPolicy":                        otpkit.DefaultRetryPolicy(),
+		"FieldError":                         otpkit.FieldError{Field: "code", Code: "CodeInvalid", Message: "wrong"},
+		"ValidationError":                    &otpkit.ValidationError{Field: "code", Reason: "Code must be 4-8 digits"},
+		"mock.Request":                       mock.Request{Method: "POST", Path: "/v1/verify/check", Status: 400},
+		"mock.Fault":                         mock.Fault{Status: 503, RetryAfter: time.Second, Count: 2},
+		"mock.Stats":                         mock.Stats{Messages: 3},
+		"LOX24Event":                         ev,
+		"*LOX24Event":                        &ev,
+		"ChannelEvent":                       *ev.Channel,
+		"mock.WebhookDelivery":               mock.WebhookDelivery{EventID: "e1", URL: "https://app.example/hook?token=" + testTryvoxKey, Attempt: 1, Status: 200},
 	}
 	for name, v := range values {
 		requireNoSecretFormatted(t, name, v)

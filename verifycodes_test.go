@@ -290,7 +290,8 @@ func TestVerifyCodeFormatHidesTheCode(t *testing.T) {
 		assert.NotContains(t, fmt.Sprintf(verb, req), "905417")
 		assert.NotContains(t, fmt.Sprintf(verb, *req), "905417")
 	}
-	assert.Contains(t, fmt.Sprintf("%+v", req), "+491701234567", "other fields still print")
+	assert.Contains(t, fmt.Sprintf("%+v", req), "Phone:+49…", "the number prints masked")
+	assert.Contains(t, fmt.Sprintf("%+v", req), "Payload:yours payload here", "other fields still print")
 }
 
 // A VerifyCode prints its nullable fields as values, not addresses, and

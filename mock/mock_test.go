@@ -1,8 +1,10 @@
 package mock
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -66,12 +68,57 @@ func TestMessageFormatRedacts(t *testing.T) {
 		out := fmt.Sprintf(verb, m)
 		assert.NotContains(t, out, "482913", verb)
 		assert.Contains(t, out, "[REDACTED]", verb)
-		assert.Contains(t, out, tvPhone, verb)
+		assert.NotContains(t, out, tvPhone[1:], verb)
+		assert.Contains(t, out, "+49…", verb+": the number prints masked")
+		assert.Contains(t, out, "ver_x", verb+": the other fields print")
 	}
 	assert.Contains(t, fmt.Sprintf("%v", []Message{m}), "[REDACTED]")
 	assert.Contains(t, fmt.Sprintf("%v", &m), "[REDACTED]")
 	assert.Equal(t, "482913", m.Code, "the fields stay readable")
+	assert.Equal(t, tvPhone, m.To, "the fields stay readable")
 	assert.NotContains(t, fmt.Sprintf("%+v", Message{}), "REDACTED", "nothing to hide")
+	assert.NotContains(t, fmt.Sprintf("%+v", Message{}), "…", "nothing to hide")
+}
+
+// The outbox's messages, as real flows of each provider leave them, print
+// and log their recipient masked: a number as "+49…" or "44…", an e-mail
+// address as [REDACTED].
+func TestMessagesHideTheRecipient(t *testing.T) {
+	srv, c := newTest(t)
+	const email = "grace.hopper@example.com"
+	_, err := c.StartVerification(ctx(t), &otpkit.StartVerificationRequest{To: tvPhone, Channel: otpkit.ChannelSMS})
+	require.NoError(t, err)
+	_, err = c.StartVerification(ctx(t), &otpkit.StartVerificationRequest{To: email, Channel: otpkit.ChannelEmail})
+	require.NoError(t, err)
+	_, err = c.CreateVerifyCode(ctx(t), &otpkit.CreateVerifyCodeRequest{Phone: lox24Phone, RoutingStrategy: smsOnly()})
+	require.NoError(t, err)
+	srv.Advance(time.Second)
+	_, err = c.SendCode(ctx(t), &otpkit.SendCodeRequest{To: ddPhone})
+	require.NoError(t, err)
+
+	msgs := srv.Messages()
+	require.Len(t, msgs, 4)
+	recipients := []string{tvPhone[1:], email, lox24Phone[1:], ddPhone} // digits without "+": no form may show
+	for i, want := range []string{tvPhone, email, lox24Phone, ddPhone} {
+		assert.Equal(t, want, msgs[i].To, "the outbox keeps the recipient as sent")
+	}
+	for _, m := range msgs {
+		var logs bytes.Buffer
+		slog.New(slog.NewTextHandler(&logs, nil)).Info("sent", "m", m)
+		slog.New(slog.NewJSONHandler(&logs, nil)).Info("sent", "m", m, "group", slog.GroupValue(slog.Any("m", m)))
+		out := []string{logs.String()}
+		for _, verb := range []string{"%v", "%+v", "%s", "%#v"} {
+			out = append(out, fmt.Sprintf(verb, m), fmt.Sprintf(verb, &m))
+		}
+		for _, o := range out {
+			for _, r := range recipients {
+				assert.NotContains(t, o, r)
+			}
+		}
+	}
+	assert.Contains(t, fmt.Sprintf("%+v", msgs[0]), "To:+49…")
+	assert.Contains(t, fmt.Sprintf("%+v", msgs[1]), "To:[REDACTED]")
+	assert.Contains(t, fmt.Sprintf("%+v", msgs[3]), "To:44…")
 }
 
 func TestOptionsPanicOnUnusableValues(t *testing.T) {

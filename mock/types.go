@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/otpkit/otpkit"
+	"github.com/otpkit/otpkit/internal/mask"
 )
 
 // Message is one code the mock "sent": an entry of the outbox. It holds the
-// code in clear on purpose (a test reads it the way a user would read the
-// SMS), but prints it redacted: see Format.
+// code and the recipient in clear on purpose (a test reads the code the way
+// a user would read the SMS), but prints the code redacted and the
+// recipient masked: see Format.
 type Message struct {
 	// ID is the provider's id of what sent the message: the LOX24 verify
 	// code id, the Tryvox verification id or the dotdigital requestId.
@@ -28,25 +30,28 @@ type Message struct {
 	Time time.Time `json:"time"`
 }
 
-// Format implements fmt.Formatter so that a Message printed with %v or %+v
-// (in a test failure or a log line) shows neither its code nor its text;
-// read the fields to get at them.
+// Format implements fmt.Formatter so that a Message printed with any verb
+// (in a test failure or a log line) shows neither its code nor its text,
+// and its recipient masked: a number as "+49…", an e-mail address as
+// [REDACTED]. Read the fields to get at them.
 func (m Message) Format(f fmt.State, verb rune) {
 	type message Message // without the Format method
 	p := message(m)
 	if p.Code != "" {
-		p.Code = "[REDACTED]"
+		p.Code = mask.Redacted
 	}
 	if p.Text != "" {
-		p.Text = "[REDACTED]"
+		p.Text = mask.Redacted
 	}
+	p.To = mask.Personal(p.To)
 	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
 }
 
 // LogValue implements slog.LogValuer: a Message logged with slog shows as
-// its %+v form, code and text redacted, with any handler. (Inside a slice
-// or struct slog's JSON handler encodes it with encoding/json, which keeps
-// the code: that is the form GET /_mock/messages serves.)
+// its %+v form, code and text redacted and recipient masked, with any
+// handler. (Inside a slice or struct slog's JSON handler encodes it with
+// encoding/json, which keeps code and recipient: that is the form GET
+// /_mock/messages serves.)
 func (m Message) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", m)) }
 
 // Request is one entry of the request log: what was asked and answered,

@@ -3,10 +3,12 @@ package verify
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/otpkit/otpkit"
+	"github.com/otpkit/otpkit/internal/mask"
 )
 
 // Service is one verification flow over several providers: Send applies the
@@ -64,6 +66,23 @@ type SendRequest struct {
 	// that a double submit or a retried request sends one code.
 	IdempotencyKey string
 }
+
+// Format implements fmt.Formatter so that neither the recipient nor the
+// client's address shows in logs, with any verb: To prints masked ("+49…",
+// an e-mail address as [REDACTED]) and IP as [REDACTED] (one rule for
+// both: a number keeps its first 2 digits, anything else shows nothing).
+// The other fields print as they are; read the fields to get at the values.
+func (r SendRequest) Format(f fmt.State, verb rune) {
+	type plain SendRequest // without this method
+	p := plain(r)
+	p.To, p.IP = mask.Personal(p.To), mask.Personal(p.IP)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// LogValue implements slog.LogValuer: a SendRequest logged with slog shows
+// as its %+v form, recipient and address masked, with any handler (the
+// JSON handler would otherwise encode both).
+func (r SendRequest) LogValue() slog.Value { return slog.StringValue(fmt.Sprintf("%+v", r)) }
 
 // Sent is a code on its way.
 type Sent struct {

@@ -67,12 +67,6 @@ func (s *Service) send(ctx context.Context, req *SendRequest, ev *Event) (*Sent,
 		return nil, err
 	}
 	ev.Region = n.Region
-	if rule, refused := s.guard.limits.numberRule(n, req.Channel); refused {
-		if !s.guard.limits.Monitor {
-			return nil, &LimitError{Rule: rule} // never allowed: RetryAfter 0
-		}
-		s.guard.emit(ctx, Event{Kind: EventWouldRefuse, Op: OpSend, Channel: req.Channel, Region: n.Region, Rule: rule})
-	}
 	req = &SendRequest{To: n.E164, Channel: req.Channel, IP: req.IP, Locale: req.Locale,
 		IdempotencyKey: req.IdempotencyKey, Region: req.Region}
 	type step struct {
@@ -80,13 +74,35 @@ func (s *Service) send(ctx context.Context, req *SendRequest, ev *Event) (*Sent,
 		ch otpkit.Channel
 	}
 	var plan []step
+	served := false
+	var refusal Rule
 	for _, p := range s.providers {
-		if ch, ok := p.serves(req.Channel); ok {
-			plan = append(plan, step{p, ch})
+		ch, ok := p.serves(req.Channel)
+		if !ok {
+			continue
 		}
+		served = true
+		// The rules on the number, with the channel this provider would
+		// send on: with no Channel asked, a LOX24 route that starts with
+		// voice reaches a fixed line that an sms cannot.
+		if rule, refused := s.guard.limits.numberRule(n, ch); refused {
+			if refusal == "" {
+				refusal = rule
+			}
+			if !s.guard.limits.Monitor {
+				continue
+			}
+		}
+		plan = append(plan, step{p, ch})
+	}
+	if !served {
+		return nil, &otpkit.ValidationError{Field: "Channel", Reason: "is served by no provider of this Service"}
 	}
 	if len(plan) == 0 {
-		return nil, &otpkit.ValidationError{Field: "Channel", Reason: "is served by no provider of this Service"}
+		return nil, &LimitError{Rule: refusal} // never allowed: RetryAfter 0
+	}
+	if refusal != "" && s.guard.limits.Monitor {
+		s.guard.emit(ctx, Event{Kind: EventWouldRefuse, Op: OpSend, Channel: req.Channel, Region: n.Region, Rule: refusal})
 	}
 	idem, replay, err := s.claimIdempotency(ctx, req)
 	if replay != nil || err != nil {

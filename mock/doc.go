@@ -87,8 +87,10 @@
 //     sends at a time; a call made while another goroutine is sending (a
 //     receiver calling back, or a concurrent request of the test) does not
 //     wait for the deliveries it makes due: the sending goroutine sends them
-//     next, in order. A delivery waiting for its retry does not hold back
-//     later events. With a real clock,
+//     next, in order. The events of one verify code are sent in the order
+//     they happened, retries included: while one waits for its retry, the
+//     code's later events wait behind it (events of other codes do not),
+//     and go out once it was delivered or given up. With a real clock,
 //     DeliverWebhooks sends what fell due meanwhile (otpkit mock calls it
 //     five times a second). Webhooks lists the last DefaultRingSize
 //     attempts; Reset forgets queued deliveries and the log.

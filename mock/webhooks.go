@@ -154,22 +154,59 @@ func (h *Handler) Webhooks() []WebhookDelivery {
 // their result when Reset replaced it.
 type webhookState struct {
 	url     string
-	pending webhookQueue
-	log     ring[WebhookDelivery]
-	seq     uint64
-	notes   []webhookNote // events of the transition being made, see noteWebhookLocked
+	pending webhookQueue // the first undelivered event of each verify code
+	// lines holds each verify code's undelivered events in the order they
+	// happened: its first is in pending (or being sent), the others wait
+	// for it to be delivered or given up, so that the events of one code
+	// are sent in the order they happened, retries included.
+	lines  map[string][]*webhookEvent
+	queued int // events in lines
+	log    ring[WebhookDelivery]
+	seq    uint64
+	notes  []webhookNote // events of the transition being made, see noteWebhookLocked
 
 	maxPending int // webhookMaxPending; lowered by tests
 }
 
 func newWebhookState(webhookURL string) *webhookState {
-	return &webhookState{url: webhookURL, log: newRing[WebhookDelivery](DefaultRingSize), maxPending: webhookMaxPending}
+	return &webhookState{url: webhookURL, lines: map[string][]*webhookEvent{},
+		log: newRing[WebhookDelivery](DefaultRingSize), maxPending: webhookMaxPending}
+}
+
+// queueLocked adds ev behind the undelivered events of its verify code.
+func (wh *webhookState) queueLocked(ev *webhookEvent) {
+	line := wh.lines[ev.code]
+	if len(line) == 0 {
+		heap.Push(&wh.pending, ev)
+	}
+	wh.lines[ev.code] = append(line, ev)
+	wh.queued++
+}
+
+// doneLocked ends ev's deliveries (delivered, or its attempts used up): the
+// next event of its verify code joins pending with the time it happened,
+// so that among the events due it goes out in the order they happened.
+func (wh *webhookState) doneLocked(ev *webhookEvent) {
+	line := wh.lines[ev.code]
+	if len(line) == 0 || line[0] != ev {
+		return
+	}
+	line[0] = nil
+	line = line[1:]
+	wh.queued--
+	if len(line) == 0 {
+		delete(wh.lines, ev.code)
+		return
+	}
+	wh.lines[ev.code] = line
+	heap.Push(&wh.pending, line[0])
 }
 
 // webhookEvent is one event and its delivery to one URL. data is the
 // encoded data member, a snapshot taken when the event happened.
 type webhookEvent struct {
 	id, name, taskID, url string
+	code                  string // the verify code's id
 	created               time.Time
 	data                  []byte
 	attempts              int // made so far
@@ -207,12 +244,12 @@ func (h *Handler) flushWebhooksLocked(c *lox24Code, at time.Time) {
 		}
 		b := marshal(data)
 		wh.seq++
-		ev := &webhookEvent{id: newUUID(), name: n.name, taskID: newUUID(), url: wh.url, created: at, data: b, due: at, seq: wh.seq}
-		if wh.pending.Len() >= wh.maxPending {
+		ev := &webhookEvent{id: newUUID(), name: n.name, taskID: newUUID(), url: wh.url, code: c.id, created: at, data: b, due: at, seq: wh.seq}
+		if wh.queued >= wh.maxPending {
 			wh.log.push(WebhookDelivery{EventID: ev.id, Name: ev.name, URL: ev.url, Attempt: 0, Error: webhookEventPending, Time: at})
 			continue
 		}
-		heap.Push(&wh.pending, ev)
+		wh.queueLocked(ev)
 	}
 	wh.notes = wh.notes[:0]
 }

@@ -104,6 +104,8 @@ func (h *Handler) sendDueWebhooks() {
 				wh.seq++
 				ev.due, ev.seq = now.Add(webhookBackoff[ev.attempts]), wh.seq
 				heap.Push(&wh.pending, ev)
+			} else {
+				wh.doneLocked(ev)
 			}
 		}
 		h.mu.Unlock()

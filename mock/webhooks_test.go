@@ -243,7 +243,9 @@ func TestWebhooksRefusedConnectionIsRetriedFourTimes(t *testing.T) {
 	_, err = c.CreateVerifyCode(ctx(t), &otpkit.CreateVerifyCodeRequest{Phone: whPhone, RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS}}})
 	require.NoError(t, err)
 	srv.Advance(2 * time.Minute)
-	assert.Len(t, srv.Webhooks(), 4+4, "two events made at once, and three more later, each tried twice by now")
+	first := srv.Webhooks()
+	require.Len(t, first, 2, "the first event, tried twice by now; the code's later events wait behind it")
+	assert.Equal(t, first[0].EventID, first[1].EventID)
 	srv.Advance(24 * time.Hour)
 
 	byEvent := map[string][]WebhookDelivery{}
@@ -254,6 +256,17 @@ func TestWebhooksRefusedConnectionIsRetriedFourTimes(t *testing.T) {
 		assert.NotContains(t, d.Error, "s3cret", "the error never holds the URL")
 	}
 	require.Len(t, byEvent, 4, "updated, sent, channel.success, success")
+	// In the order they happened: each event's attempts all come before
+	// the next event's first.
+	log := srv.Webhooks()
+	var order []string
+	for i, d := range log {
+		if i == 0 || log[i-1].EventID != d.EventID {
+			order = append(order, d.Name)
+		}
+	}
+	assert.Equal(t, []string{otpkit.EventVerifyCodeChannelUpdated, otpkit.EventVerifyCodeChannelSent,
+		otpkit.EventVerifyCodeChannelSuccess, otpkit.EventVerifyCodeSuccess}, order)
 	for _, ds := range byEvent {
 		require.Len(t, ds, 4, "at most 4 attempts")
 		assert.Equal(t, time.Minute, ds[1].Time.Sub(ds[0].Time))
@@ -285,7 +298,7 @@ func TestWebhooksTimeoutIsRetried(t *testing.T) {
 	_, err = c.CreateVerifyCode(ctx(t), &otpkit.CreateVerifyCodeRequest{Phone: whPhone, RoutingStrategy: []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS}}})
 	require.NoError(t, err)
 	log := srv.Webhooks()
-	require.Len(t, log, 2)
+	require.Len(t, log, 1, "the code's second event waits behind the first one's retry")
 	assert.Equal(t, 0, log[0].Status)
 	assert.Equal(t, "no answer within 50ms", log[0].Error)
 }
@@ -453,4 +466,50 @@ func TestWebhooksConcurrentCodesEachInOrder(t *testing.T) {
 			otpkit.EventVerifyCodeChannelSuccess, otpkit.EventVerifyCodeSuccess}, evs)
 	}
 	assert.Len(t, srv.Webhooks(), 4*n)
+}
+
+// The events of one verify code reach the receiver in the order they
+// happened, even when one of them needs a retry: the code's later events
+// wait behind it. Another code's events do not wait.
+func TestWebhooksOfOneCodeKeepTheirOrderAcrossRetries(t *testing.T) {
+	rc := newReceiver(t)
+	failed := false
+	rc.answer = func(ev *otpkit.LOX24Event) int {
+		if ev.Name == otpkit.EventVerifyCodeChannelUpdated && ev.VerifyCode.Phone == whPhone && !failed {
+			failed = true
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	}
+	srv, c := newTest(t, WithLOX24Webhook(rc.srv.URL))
+	sms := []otpkit.RoutingStep{{Channel: otpkit.ChannelSMS}}
+	_, err := c.CreateVerifyCode(ctx(t), &otpkit.CreateVerifyCodeRequest{Phone: whPhone, RoutingStrategy: sms})
+	require.NoError(t, err)
+	_, err = c.CreateVerifyCode(ctx(t), &otpkit.CreateVerifyCodeRequest{Phone: "+491707654321", RoutingStrategy: sms})
+	require.NoError(t, err)
+	srv.Advance(10 * time.Second)
+	var first, other []*otpkit.LOX24Event
+	for _, ev := range rc.got() {
+		if ev.VerifyCode.Phone == whPhone {
+			first = append(first, ev)
+		} else {
+			other = append(other, ev)
+		}
+	}
+	assert.Equal(t, []string{"channel.updated"}, names(first), "the failed event holds back its code's later events")
+	assert.Equal(t, []string{"channel.updated", "channel.sent sms", "channel.success sms", "success"}, names(other),
+		"another code's events do not wait")
+
+	srv.Advance(time.Minute) // the retry, then the events behind it
+	first = first[:0]
+	for _, ev := range rc.got() {
+		if ev.VerifyCode.Phone == whPhone {
+			first = append(first, ev)
+		}
+	}
+	assert.Equal(t, []string{"channel.updated", "channel.updated", "channel.sent sms", "channel.success sms", "success"}, names(first))
+	assert.Equal(t, 2, first[1].AttemptNumber)
+	for _, ev := range first[2:] {
+		assert.Equal(t, 1, ev.AttemptNumber)
+	}
 }
